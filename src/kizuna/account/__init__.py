@@ -1,0 +1,1 @@
+"""Accounts: the customer companies, their basic information and owners (C1)."""

@@ -1,0 +1,1 @@
+"""Activities (会話履歴): meetings, calls, e-mails, inquiries with SLA timings, notes (C1)."""

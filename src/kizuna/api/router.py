@@ -1,0 +1,46 @@
+"""The /api/v1 router: every resource router is included here."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from sqlalchemy import text
+
+from kizuna import __version__
+from kizuna.api import (
+    accounts,
+    activities,
+    audit,
+    contacts,
+    custom_fields,
+    products,
+    subscriptions,
+    survey_responses,
+    teams,
+    tokens,
+    users,
+)
+from kizuna.api.deps import DbSession, public
+
+api_router = APIRouter(prefix="/api/v1")
+for module in (
+    accounts,
+    contacts,
+    products,
+    subscriptions,
+    activities,
+    survey_responses,
+    users,
+    teams,
+    tokens,
+    custom_fields,
+    audit,
+):
+    api_router.include_router(module.router)
+
+
+@api_router.get("/health", tags=["operations"], dependencies=[Depends(public)])
+def health(session: DbSession) -> dict[str, str]:
+    """Liveness and database reachability, for load balancers and monitors."""
+    with session.begin():
+        session.execute(text("SELECT 1"))
+    return {"status": "ok", "version": __version__}

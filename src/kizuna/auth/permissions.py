@@ -1,0 +1,88 @@
+"""Roles → permissions, and token scopes → permissions. Pure: no database.
+
+Every API route and web page declares exactly one permission (see ``api/deps.py`` and
+``web/deps.py``); the permission-matrix test walks every route against every role.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from kizuna.models.enums import Role
+
+
+class Permission(StrEnum):
+    PUBLIC = "public"  # no login needed (login page, health, static files, ingest keys)
+    AUTHENTICATED = "authenticated"  # any logged-in user (own profile, own tokens, locale)
+    ACCOUNT_READ = "account:read"
+    ACCOUNT_WRITE = "account:write"
+    ACCOUNT_DELETE = "account:delete"
+    CONTACT_WRITE = "contact:write"
+    ACTIVITY_WRITE = "activity:write"
+    SURVEY_WRITE = "survey:write"
+    SUBSCRIPTION_WRITE = "subscription:write"
+    PRODUCT_WRITE = "product:write"
+    CUSTOM_FIELD_ADMIN = "custom_field:admin"
+    USER_READ = "user:read"
+    USER_ADMIN = "user:admin"
+    AUDIT_READ = "audit:read"
+
+
+class Scope(StrEnum):
+    READ = "read"
+    WRITE = "write"
+    ADMIN = "admin"
+
+
+_READ = frozenset({Permission.ACCOUNT_READ, Permission.USER_READ})
+_CUSTOMER_WRITE = frozenset(
+    {Permission.ACCOUNT_WRITE, Permission.CONTACT_WRITE, Permission.ACTIVITY_WRITE}
+)
+_ADMIN_ONLY = frozenset(
+    {Permission.USER_ADMIN, Permission.CUSTOM_FIELD_ADMIN, Permission.PRODUCT_WRITE}
+)
+_BASE = frozenset({Permission.PUBLIC, Permission.AUTHENTICATED})
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(Permission),
+    Role.MANAGER: _BASE
+    | _READ
+    | _CUSTOMER_WRITE
+    | {
+        Permission.ACCOUNT_DELETE,
+        Permission.SURVEY_WRITE,
+        Permission.SUBSCRIPTION_WRITE,
+        Permission.AUDIT_READ,
+    },
+    Role.CSM: _BASE | _READ | _CUSTOMER_WRITE | {Permission.SURVEY_WRITE},
+    Role.SUPPORT: _BASE
+    | _READ
+    | {Permission.CONTACT_WRITE, Permission.ACTIVITY_WRITE, Permission.SURVEY_WRITE},
+    Role.CUSTOMER_SALES: _BASE | _READ | _CUSTOMER_WRITE | {Permission.SUBSCRIPTION_WRITE},
+    Role.CUSTOMER_MARKETING: _BASE
+    | _READ
+    | {Permission.CONTACT_WRITE, Permission.ACTIVITY_WRITE, Permission.SURVEY_WRITE},
+    Role.SALES: _BASE | _READ | _CUSTOMER_WRITE | {Permission.SUBSCRIPTION_WRITE},
+    Role.READ_ONLY: _BASE | _READ,
+}
+
+_READ_PERMISSIONS = frozenset(
+    {Permission.PUBLIC, Permission.AUTHENTICATED, Permission.AUDIT_READ} | _READ
+)
+SCOPE_PERMISSIONS: dict[Scope, frozenset[Permission]] = {
+    Scope.READ: _READ_PERMISSIONS,
+    Scope.WRITE: frozenset(Permission) - _ADMIN_ONLY,
+    Scope.ADMIN: frozenset(Permission),
+}
+
+
+def role_permissions(role: Role) -> frozenset[Permission]:
+    return ROLE_PERMISSIONS[role]
+
+
+def token_permissions(role: Role, scopes: list[str]) -> frozenset[Permission]:
+    """What a token may do: its owner's role, narrowed by the union of its scopes."""
+    granted: frozenset[Permission] = frozenset()
+    for scope in scopes:
+        granted |= SCOPE_PERMISSIONS[Scope(scope)]
+    return ROLE_PERMISSIONS[role] & granted

@@ -1,0 +1,19 @@
+"""``kizuna``: set up, load the demo, serve, and administer users and tokens."""
+
+from __future__ import annotations
+
+import typer
+
+from kizuna.cli import admin, setup
+
+app = typer.Typer(
+    name="kizuna",
+    help="Kizuna (絆) — customer success operating system.\n\n"
+    "Settings come from the environment (KIZUNA_DATABASE_URL, KIZUNA_SECRET_KEY, …); "
+    "see docs/operations.md.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+setup.register(app)
+app.add_typer(admin.users_app, name="users")
+app.add_typer(admin.tokens_app, name="tokens")

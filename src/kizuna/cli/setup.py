@@ -1,0 +1,92 @@
+"""init, migrate, demo, serve."""
+
+from __future__ import annotations
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import func, select
+
+from kizuna.cli.context import console, database, err_console, settings
+from kizuna.db.migrate import upgrade
+from kizuna.kit.errors import Conflict
+from kizuna.models import Account
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(init)
+    app.command()(migrate)
+    app.command()(demo)
+    app.command()(serve)
+
+
+def migrate() -> None:
+    """Bring the database schema up to date (safe to run at every start)."""
+    upgrade(settings().database_url)
+    console.print(f"[green]✓[/] database migrated: {_display_url()}")
+
+
+def init() -> None:
+    """Prepare a fresh installation: create the data folder and migrate the database."""
+    settings().data_dir.mkdir(parents=True, exist_ok=True)
+    migrate()
+
+
+def demo(
+    seed: int = typer.Option(42, help="Random seed: the same seed gives the same company."),
+    accounts: int = typer.Option(320, min=10, help="Number of customer accounts."),
+    if_empty: bool = typer.Option(
+        False, "--if-empty", help="Do nothing (exit 0) when data is already loaded."
+    ),
+) -> None:
+    """Load the demo company (a Japanese B2B SaaS vendor) into an empty database."""
+    from kizuna.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+
+    db = database()
+    with db.sessions() as session:
+        if if_empty and session.scalar(select(func.count()).select_from(Account)):
+            console.print("demo data already loaded — nothing to do")
+            return
+        with _progress() as progress:
+            task = progress.add_task("demo", total=None)
+
+            def report(stage: str, done: int, total: int) -> None:
+                progress.update(task, description=stage, completed=done, total=total)
+
+            try:
+                with session.begin():
+                    summary = load_demo(session, seed=seed, accounts=accounts, progress=report)
+            except Conflict as exc:
+                err_console.print(f"[red]✗[/] {exc.message}")
+                raise typer.Exit(1) from None
+    console.print(f"[green]✓[/] demo company loaded: {summary}")
+    console.print(f"  demo logins (password [bold]{DEMO_PASSWORD}[/]):")
+    for email, role, _name in DEMO_USERS:
+        console.print(f"    {role:<20} {email}")
+
+
+def serve(
+    host: str = typer.Option(None, help="Interface to listen on (default from settings)."),
+    port: int = typer.Option(None, help="Port (default 8000)."),
+    reload: bool = typer.Option(False, help="Reload on code changes (development)."),
+) -> None:
+    """Serve the web app and the API."""
+    import uvicorn
+
+    s = settings()
+    console.print(f"Kizuna is running at [bold]http://{host or s.host}:{port or s.port}[/]")
+    uvicorn.run(
+        "kizuna.cli.asgi:build", host=host or s.host, port=port or s.port, reload=reload,
+        factory=True, log_level="info",
+    )
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description:<24}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(), console=console, transient=False,
+    )
+
+
+def _display_url() -> str:
+    url = settings().database_url
+    return url.split("@")[-1] if "@" in url else url

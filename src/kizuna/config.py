@@ -1,0 +1,50 @@
+"""Settings, read from the environment (prefix ``KIZUNA_``, nested with ``__``).
+
+Built by entrypoints only (app factory, CLI, job runner), never at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-insecure-secret-change-me"
+
+
+class Settings(BaseSettings):
+    """Everything the running system can be told from outside."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="KIZUNA_", env_nested_delimiter="__", env_file=".env", extra="ignore"
+    )
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite:///var/kizuna.db"
+    data_dir: Path = Path("var")
+    secret_key: str = DEV_SECRET
+    default_locale: Literal["ja", "en"] = "ja"
+    default_timezone: str = "Asia/Tokyo"
+    default_currency: str = "JPY"
+    session_days: int = Field(default=14, ge=1)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_lockout_minutes: int = Field(default=15, ge=1)
+    cookie_secure: bool = False
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_json: bool = False
+
+    @model_validator(mode="after")
+    def _refuse_example_secret(self) -> Settings:
+        if self.environment == "production" and self.secret_key == DEV_SECRET:
+            raise ValueError(
+                "KIZUNA_SECRET_KEY must be set to a random value in production "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

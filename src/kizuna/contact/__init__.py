@@ -1,0 +1,1 @@
+"""Contacts: the people at a customer and their roles in the buying group (C1)."""

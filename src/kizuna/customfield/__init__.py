@@ -1,0 +1,1 @@
+"""Custom field definitions per object and validation of their values."""

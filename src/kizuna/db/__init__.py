@@ -1,0 +1,1 @@
+"""Persistence plumbing: declarative base, portable types, engines and sessions, migrations."""

@@ -1,0 +1,29 @@
+"""ORM tables, one module per aggregate. Importing this package registers them all."""
+
+from kizuna.models.account import Account
+from kizuna.models.activity import Activity, activity_contact, activity_user
+from kizuna.models.audit import AuditEvent
+from kizuna.models.contact import Contact, ContactRoleLink
+from kizuna.models.custom_field import CustomFieldDefinition
+from kizuna.models.product import Product
+from kizuna.models.subscription import Subscription
+from kizuna.models.survey import SurveyResponse
+from kizuna.models.user import ApiToken, Team, User, WebSession
+
+__all__ = [
+    "Account",
+    "Activity",
+    "ApiToken",
+    "AuditEvent",
+    "Contact",
+    "ContactRoleLink",
+    "CustomFieldDefinition",
+    "Product",
+    "Subscription",
+    "SurveyResponse",
+    "Team",
+    "User",
+    "WebSession",
+    "activity_contact",
+    "activity_user",
+]

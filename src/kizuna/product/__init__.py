@@ -1,0 +1,1 @@
+"""Products and plans: base plans, options/add-ons and services (C1)."""

@@ -1,0 +1,1 @@
+"""Users and teams: who works in Kizuna, their roles, teams and preferences (C15)."""

@@ -1,0 +1,22 @@
+"""Mount the web UI (pages, static files, error pages) on the FastAPI app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from kizuna.config import Settings
+from kizuna.web.routes import accounts, audit, auth, portfolio
+from kizuna.web.templating import build_environment
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def mount_web(app: FastAPI, settings: Settings) -> None:
+    app.state.templates = build_environment()
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for module in (auth, portfolio, accounts, audit):
+        app.include_router(module.router, include_in_schema=False)
+

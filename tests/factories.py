@@ -1,0 +1,204 @@
+"""Typed factory functions for tests: real rows through real services where it matters."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, date, datetime
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from kizuna.auth import service as auth
+from kizuna.auth.actor import Actor
+from kizuna.auth.passwords import hash_password
+from kizuna.models import (
+    Account,
+    Activity,
+    Contact,
+    ContactRoleLink,
+    Product,
+    Subscription,
+    SurveyResponse,
+    Team,
+    User,
+)
+from kizuna.models.enums import (
+    ActivityKind,
+    ContactRole,
+    ProductKind,
+    ProductUnit,
+    Role,
+    SurveyKind,
+    TeamKind,
+)
+
+_seq = itertools.count(1)
+PASSWORD = "correct-horse-battery"
+_HASH = hash_password(PASSWORD)
+
+
+def make_user(session: Session, role: Role = Role.CSM, **fields: Any) -> User:
+    n = next(_seq)
+    user = User(
+        email=fields.pop("email", f"user{n}@example.test"),
+        name=fields.pop("name", f"テスト 利用者{n}"),
+        password_hash=_HASH,
+        role=role,
+        **fields,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def make_account(session: Session, **fields: Any) -> Account:
+    n = next(_seq)
+    account = Account(name=fields.pop("name", f"株式会社テスト{n}"), **fields)
+    session.add(account)
+    session.flush()
+    return account
+
+
+def make_product(session: Session, **fields: Any) -> Product:
+    n = next(_seq)
+    product = Product(
+        code=fields.pop("code", f"P-{n}"),
+        name=fields.pop("name", f"プラン{n}"),
+        kind=fields.pop("kind", ProductKind.BASE_PLAN),
+        unit=fields.pop("unit", ProductUnit.SEAT),
+        list_price_amount=fields.pop("list_price_amount", 1000),
+        **fields,
+    )
+    session.add(product)
+    session.flush()
+    return product
+
+
+def make_line(
+    session: Session,
+    account: Account,
+    product: Product,
+    *,
+    mrr: int,
+    start: date,
+    end: date | None = None,
+    **fields: Any,
+) -> Subscription:
+    line = Subscription(
+        account_id=account.id,
+        product_id=product.id,
+        mrr_amount=mrr,
+        start_on=start,
+        end_on=end,
+        **fields,
+    )
+    session.add(line)
+    session.flush()
+    return line
+
+
+def token_for(session: Session, user: User, scopes: list[str] | None = None) -> str:
+    issued = auth.create_token(
+        session,
+        Actor.system(),
+        user_id=user.id,
+        name="test",
+        scopes=scopes or ["admin"],
+        expires_at=None,
+    )
+    return issued.secret
+
+
+def api_as(
+    client: TestClient, session: Session, role: Role, scopes: list[str] | None = None
+) -> User:
+    """Create a user with ``role`` and make ``client`` send that user's bearer token."""
+    user = make_user(session, role)
+    client.headers["Authorization"] = f"Bearer {token_for(session, user, scopes)}"
+    session.commit()
+    return user
+
+
+def utc(y: int, m: int, d: int, hh: int = 0, mm: int = 0) -> datetime:
+    return datetime(y, m, d, hh, mm, tzinfo=UTC)
+
+
+def make_contact(session: Session, account: Account, **fields: Any) -> Contact:
+    n = next(_seq)
+    roles: list[ContactRole] = fields.pop("roles", [])
+    contact = Contact(
+        account_id=account.id,
+        name=fields.pop("name", f"担当者{n}"),
+        email=fields.pop("email", f"contact{n}@customer.test"),
+        **fields,
+    )
+    contact.role_links = [ContactRoleLink(role=role) for role in roles]
+    session.add(contact)
+    session.flush()
+    return contact
+
+
+def make_team(session: Session, kind: TeamKind = TeamKind.CSM, **fields: Any) -> Team:
+    n = next(_seq)
+    team = Team(name=fields.pop("name", f"チーム{n}"), kind=kind, **fields)
+    session.add(team)
+    session.flush()
+    return team
+
+
+def make_activity(
+    session: Session,
+    account: Account,
+    *,
+    kind: ActivityKind = ActivityKind.MEETING,
+    occurred_at: datetime | None = None,
+    **fields: Any,
+) -> Activity:
+    n = next(_seq)
+    activity = Activity(
+        account_id=account.id,
+        kind=kind,
+        subject=fields.pop("subject", f"打ち合わせ{n}"),
+        occurred_at=occurred_at or utc(2024, 4, 1, 10),
+        **fields,
+    )
+    session.add(activity)
+    session.flush()
+    return activity
+
+
+def make_survey_response(
+    session: Session,
+    account: Account,
+    *,
+    score: int,
+    kind: SurveyKind = SurveyKind.NPS,
+    responded_on: date | None = None,
+    **fields: Any,
+) -> SurveyResponse:
+    response = SurveyResponse(
+        account_id=account.id,
+        kind=kind,
+        score=score,
+        responded_on=responded_on or date(2024, 4, 1),
+        **fields,
+    )
+    session.add(response)
+    session.flush()
+    return response
+
+
+def all_pages(client: TestClient, url: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every item of a paged list, following ``next_cursor`` to the end."""
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        query = {**params, **({"cursor": cursor} if cursor else {})}
+        response = client.get(url, params=query)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            return items
