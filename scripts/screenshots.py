@@ -22,8 +22,14 @@ from kizuna.db.session import Database
 from kizuna.demo import DEMO_PASSWORD
 from kizuna.models import Account
 
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def main() -> None:
@@ -39,8 +45,11 @@ def main() -> None:
         account_id = session.scalars(
             select(Account.id).where(Account.tier == "tier1").order_by(Account.name)
         ).first()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, database), port=args.port,
-                                           log_level="warning", lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings, database), port=args.port, log_level="warning", lifespan="off"
+        )
+    )
     threading.Thread(target=server.run, daemon=True).start()
     while not server.started:
         time.sleep(0.05)

@@ -14,8 +14,8 @@ from kizuna.api import errors as api_errors
 from kizuna.api.router import api_router
 from kizuna.config import Settings
 from kizuna.db.session import Database
-from kizuna.logging import configure as configure_logging
 from kizuna.kit.errors import DomainError
+from kizuna.logging import configure as configure_logging
 from kizuna.web import errors as web_errors
 from kizuna.web.app import mount_web
 
@@ -59,9 +59,7 @@ def _web_domain_error(request: Request, exc: Exception) -> Response:
 
 
 def _install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(
-        DomainError, _by_surface(api_errors.domain_error, _web_domain_error)
-    )
+    app.add_exception_handler(DomainError, _by_surface(api_errors.domain_error, _web_domain_error))
     app.add_exception_handler(
         RequestValidationError,
         _by_surface(api_errors.validation_error, web_errors.validation_page),

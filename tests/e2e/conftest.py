@@ -49,8 +49,13 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     database = Database.from_url(url)
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, database), host="127.0.0.1", port=port,
-                       log_level="warning", lifespan="off")
+        uvicorn.Config(
+            create_app(settings, database),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="off",
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -77,8 +82,9 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="ja-JP",
-                                  timezone_id="Asia/Tokyo")
+    context = browser.new_context(
+        viewport={"width": 1400, "height": 900}, locale="ja-JP", timezone_id="Asia/Tokyo"
+    )
     context.set_default_timeout(10_000)
     tab = context.new_page()
     yield tab

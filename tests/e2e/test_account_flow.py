@@ -23,10 +23,22 @@ def seeded(live_server: LiveServer) -> LiveServer:
         product = make_product(session, name="スタンダードプラン")
         for i in range(12):
             make_account(session, name=f"株式会社ダミー{i:02d}", industry="小売業")
-        target = make_account(session, name="株式会社絆テクノロジーズ", industry="製造業",
-                              tier=Tier.TIER1, csm_owner_id=csm.id)
-        make_line(session, target, product, mrr=480_000, start=date(2025, 4, 1),
-                  end=date(2027, 4, 1), quantity=40)
+        target = make_account(
+            session,
+            name="株式会社絆テクノロジーズ",
+            industry="製造業",
+            tier=Tier.TIER1,
+            csm_owner_id=csm.id,
+        )
+        make_line(
+            session,
+            target,
+            product,
+            mrr=480_000,
+            start=date(2025, 4, 1),
+            end=date(2027, 4, 1),
+            quantity=40,
+        )
         contact = Contact(account_id=target.id, name="田中 一郎", title="情報システム部長")
         contact.role_links = [ContactRoleLink(role=ContactRole.DECISION_MAKER)]
         session.add(contact)

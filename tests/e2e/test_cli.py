@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
@@ -39,18 +40,41 @@ def test_help_explains_every_command() -> None:
 def test_init_users_and_tokens(cli_db: str) -> None:
     assert runner.invoke(app, ["init"]).exit_code == 0
     created = runner.invoke(
-        app, ["users", "create", "ops@example.jp", "--name", "運用 太郎", "--role", "admin",
-              "--password", "a-long-password-1"],
+        app,
+        [
+            "users",
+            "create",
+            "ops@example.jp",
+            "--name",
+            "運用 太郎",
+            "--role",
+            "admin",
+            "--password",
+            "a-long-password-1",
+        ],
     )
     assert created.exit_code == 0, created.output
     duplicate = runner.invoke(
-        app, ["users", "create", "ops@example.jp", "--name", "x", "--password", "a-long-password-1"],
+        app,
+        ["users", "create", "ops@example.jp", "--name", "x", "--password", "a-long-password-1"],
     )
     assert duplicate.exit_code == 1
     assert "email" in duplicate.output
 
-    issued = runner.invoke(app, ["tokens", "create", "ops@example.jp", "--name", "sync",
-                                 "--scope", "read", "--scope", "write"])
+    issued = runner.invoke(
+        app,
+        [
+            "tokens",
+            "create",
+            "ops@example.jp",
+            "--name",
+            "sync",
+            "--scope",
+            "read",
+            "--scope",
+            "write",
+        ],
+    )
     assert issued.exit_code == 0, issued.output
     secret = issued.stdout.strip().splitlines()[-1]
     assert secret.startswith("kzn_")
@@ -63,8 +87,9 @@ def test_init_users_and_tokens(cli_db: str) -> None:
 
 def test_weak_password_is_refused_with_the_field_named(cli_db: str) -> None:
     runner.invoke(app, ["migrate"])
-    result = runner.invoke(app, ["users", "create", "x@example.jp", "--name", "x",
-                                 "--password", "short"])
+    result = runner.invoke(
+        app, ["users", "create", "x@example.jp", "--name", "x", "--password", "short"]
+    )
     assert result.exit_code == 1
     assert "password" in result.output
 
@@ -80,3 +105,13 @@ def test_demo_loads_once(cli_db: str) -> None:
     assert skipped.exit_code == 0
     with context.database().sessions() as session:
         assert session.scalar(select(func.count()).select_from(Account)) == 12
+
+
+def test_demo_events_writes_parquet(tmp_path: Path) -> None:
+    output = tmp_path / "events.parquet"
+    result = runner.invoke(app, ["demo-events", str(output), "--accounts", "10", "--months", "1"])
+    assert result.exit_code == 0, result.output
+    table = pq.read_table(output)
+    assert table.num_rows > 0
+    assert {"message_id", "event", "timestamp"} <= set(table.column_names)
+    assert len(set(table.column("message_id").to_pylist())) == table.num_rows

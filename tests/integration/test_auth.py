@@ -24,7 +24,8 @@ def test_login_opens_a_session_stored_hashed(session: Session) -> None:
     user = make_user(session, email="a@example.jp")
     opened = auth.login(session, "A@example.jp ", PASSWORD, policy=POLICY)
     row = session.get(WebSession, digest(opened.token))
-    assert row is not None and row.user_id == user.id
+    assert row is not None
+    assert row.user_id == user.id
     assert session.scalar(select(WebSession).where(WebSession.token_hash == opened.token)) is None
     resolved = auth.resolve_session(session, opened.token)
     assert resolved.actor.user_id == user.id
@@ -45,7 +46,8 @@ def test_lockout_after_repeated_failures_even_with_the_right_password(session: S
     for _ in range(POLICY.max_failures):
         with pytest.raises(Unauthenticated):
             auth.login(session, "c@example.jp", "wrong-password!", policy=POLICY)
-    assert user.locked_until is not None and user.locked_until > utc_now()
+    assert user.locked_until is not None
+    assert user.locked_until > utc_now()
     with pytest.raises(Unauthenticated) as locked:
         auth.login(session, "c@example.jp", PASSWORD, policy=POLICY)
     assert locked.value.code == "locked"
@@ -95,5 +97,6 @@ def test_token_actor_is_narrowed_by_scope(session: Session) -> None:
     assert actor.can(Permission.ACCOUNT_READ)
     assert not any(p.value.endswith(":write") for p in actor.permissions)
     stored = session.scalar(select(ApiToken).where(ApiToken.user_id == user.id))
-    assert stored is not None and stored.token_hash == digest(secret)
+    assert stored is not None
+    assert stored.token_hash == digest(secret)
     assert secret not in (stored.token_hash, stored.prefix)

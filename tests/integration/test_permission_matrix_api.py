@@ -14,58 +14,24 @@ from typing import Any, cast
 
 import pytest
 from fastapi import FastAPI
-from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from factories import make_user, token_for
-from kizuna.auth.permissions import ROLE_PERMISSIONS, Permission
+from kizuna.auth.permissions import ROLE_PERMISSIONS
 from kizuna.models.enums import Role
+from routing import route_permission, routes
 
 _PATH_PARAM = re.compile(r"\{[^}]+\}")
 sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
-def declared_permissions(dependant: Dependant) -> set[Permission]:
-    """Permissions declared anywhere in a route's dependency tree."""
-    found: set[Permission] = set()
-    permission = getattr(dependant.call, "permission", None)
-    if isinstance(permission, Permission):
-        found.add(permission)
-    for sub in dependant.dependencies:
-        found |= declared_permissions(sub)
-    return found
-
-
-def api_routes(app: FastAPI) -> list[tuple[str, APIRoute]]:
-    """``(full path, route)`` of every APIRoute under /api.
-
-    This FastAPI includes routers lazily (``app.routes`` holds the included routers, not
-    their routes), so the routes are read through ``iter_route_contexts``. Permissions are
-    declared on each route (never on ``include_router``), so the route's own dependant is
-    the whole story.
-    """
-    found = []
-    for context in iter_route_contexts(app.routes):
-        route, path = context.original_route, context.path or ""
-        if isinstance(route, APIRoute) and path.startswith("/api"):
-            found.append((path, route))
-    return found
-
-
-def route_permission(path: str, route: APIRoute) -> Permission:
-    found = declared_permissions(route.dependant)
-    assert len(found) == 1, f"{sorted(route.methods)} {path} declares {found or 'nothing'}"
-    return found.pop()
-
-
 @sqlite_only
 def test_every_api_route_declares_exactly_one_permission(app_client: TestClient) -> None:
-    routes = api_routes(cast(FastAPI, app_client.app))
-    assert len(routes) > 40
+    api = routes(cast(FastAPI, app_client.app), api=True)
+    assert len(api) > 40
     problems = []
-    for path, route in routes:
+    for path, route in api:
         try:
             route_permission(path, route)
         except AssertionError as exc:
@@ -83,7 +49,7 @@ def test_role_gets_exactly_its_permissions(
     session.commit()
     granted = ROLE_PERMISSIONS[role]
     wrong: list[str] = []
-    for path, route in api_routes(cast(FastAPI, app_client.app)):
+    for path, route in routes(cast(FastAPI, app_client.app), api=True):
         permission = route_permission(path, route)
         url = _PATH_PARAM.sub(str(uuid.uuid4()), path)
         for method in sorted(route.methods - {"HEAD", "OPTIONS"}):

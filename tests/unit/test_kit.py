@@ -48,8 +48,10 @@ def test_ensure_utc_and_zone_conversion() -> None:
     assert ensure_utc(naive) == datetime(2026, 4, 1, 3, 0, tzinfo=UTC)
     jst = timezone(timedelta(hours=9))
     assert ensure_utc(datetime(2026, 4, 1, 12, 0, tzinfo=jst)).hour == 3
-    assert to_zone(datetime(2026, 3, 31, 15, 30, tzinfo=UTC)).isoformat().startswith(
-        "2026-04-01T00:30"
+    assert (
+        to_zone(datetime(2026, 3, 31, 15, 30, tzinfo=UTC))
+        .isoformat()
+        .startswith("2026-04-01T00:30")
     )
 
 

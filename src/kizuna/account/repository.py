@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, Subquery, func, literal, or_, select
+from sqlalchemy import BigInteger, Select, Subquery, cast, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from kizuna.account.schemas import AccountFilters
@@ -24,7 +24,8 @@ def rollup(on: date) -> Subquery:
     return (
         select(
             Subscription.account_id.label("account_id"),
-            func.sum(Subscription.mrr_amount).label("mrr_amount"),
+            # sum(bigint) is numeric on PostgreSQL; keep it an integer on every engine
+            cast(func.sum(Subscription.mrr_amount), BigInteger).label("mrr_amount"),
             func.min(Subscription.end_on).label("next_renewal_on"),
         )
         .where(active)

@@ -20,7 +20,7 @@ class AccountFields(BaseModel):
     name_kana: str = Field(default="", max_length=200)
     domain: str | None = Field(default=None, max_length=253)
     industry: str = Field(default="", max_length=100)
-    employee_count: int | None = Field(default=None, ge=0)
+    employee_count: int | None = Field(default=None, ge=0, le=10_000_000)
     region: str = Field(default="", max_length=100)
     currency: str = Field(default="JPY", pattern=r"^[A-Z]{3}$")
     tier: Tier | None = None
@@ -49,7 +49,7 @@ class AccountUpdate(BaseModel):
     name_kana: str | None = Field(default=None, max_length=200)
     domain: str | None = Field(default=None, max_length=253)
     industry: str | None = Field(default=None, max_length=100)
-    employee_count: int | None = Field(default=None, ge=0)
+    employee_count: int | None = Field(default=None, ge=0, le=10_000_000)
     region: str | None = Field(default=None, max_length=100)
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
     tier: Tier | None = None

@@ -80,11 +80,13 @@ def sort_fields(r: Subquery) -> dict[str, SortField]:
     return {
         "name": SortField(Account.name),
         "created_at": SortField(Account.created_at, parse=parse_datetime),
-        "mrr": SortField(func.coalesce(r.c.mrr_amount, literal(0))),
+        "mrr": SortField(func.coalesce(r.c.mrr_amount, literal(0)), parse=int),
         "renewal": SortField(
             func.coalesce(r.c.next_renewal_on, literal(_FAR_FUTURE)), parse=parse_date
         ),
-        "employee_count": SortField(func.coalesce(Account.employee_count, literal(-1))),
+        "employee_count": SortField(
+            func.coalesce(Account.employee_count, literal(-1)), parse=int
+        ),
     }
 
 

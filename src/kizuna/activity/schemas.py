@@ -25,7 +25,7 @@ class ActivityCreate(BaseModel):
     subject: str = Field(min_length=1, max_length=300)
     body: str = Field(default="", max_length=_TEXT)
     occurred_at: UtcDatetime
-    duration_minutes: int | None = Field(default=None, ge=0)
+    duration_minutes: int | None = Field(default=None, ge=0, le=100_000)
     is_pre_sale: bool = False
     author_id: uuid.UUID | None = Field(default=None, description="defaults to the caller")
     user_ids: list[uuid.UUID] = Field(default_factory=list, description="our participants")
@@ -47,7 +47,7 @@ class ActivityUpdate(BaseModel):
     subject: str | None = Field(default=None, min_length=1, max_length=300)
     body: str | None = Field(default=None, max_length=_TEXT)
     occurred_at: UtcDatetime | None = None
-    duration_minutes: int | None = Field(default=None, ge=0)
+    duration_minutes: int | None = Field(default=None, ge=0, le=100_000)
     is_pre_sale: bool | None = None
     author_id: uuid.UUID | None = None
     user_ids: list[uuid.UUID] | None = None

@@ -95,4 +95,5 @@ def actor_names(session: Session, events: Sequence[AuditEvent]) -> dict[uuid.UUI
     ids = {e.actor_user_id for e in events if e.actor_user_id}
     if not ids:
         return {}
-    return dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).tuples())
+    rows = session.execute(select(User.id, User.name).where(User.id.in_(ids))).all()
+    return dict(rows)

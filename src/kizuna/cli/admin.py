@@ -40,7 +40,10 @@ def create_user(
     name: str = typer.Option(..., help="Display name, e.g. '佐藤 美咲'."),
     role: Role = typer.Option(Role.CSM, help="Role: what the user may see and do."),
     password: str = typer.Option(
-        ..., prompt=True, hide_input=True, confirmation_prompt=True,
+        ...,
+        prompt=True,
+        hide_input=True,
+        confirmation_prompt=True,
         help="At least 10 characters (prompted when omitted).",
     ),
     locale: str = typer.Option("ja", help="UI language: ja or en."),
@@ -49,8 +52,11 @@ def create_user(
     with database().sessions() as session:
         try:
             with session.begin():
-                user = users.create_user(session, _SYSTEM, UserCreate(
-                    email=email, name=name, role=role, password=password, locale=locale))
+                user = users.create_user(
+                    session,
+                    _SYSTEM,
+                    UserCreate(email=email, name=name, role=role, password=password, locale=locale),
+                )
         except DomainError as exc:
             raise _fail(exc) from None
     console.print(f"[green]✓[/] created {user.email} ({user.role.value}) id={user.id}")
@@ -82,11 +88,19 @@ def create_token(
                 if user is None:
                     raise Invalid.field("email", f"no user with e-mail {email}")
                 expires = utc_now() + timedelta(days=expires_days) if expires_days else None
-                issued = auth.create_token(session, _SYSTEM, user_id=user.id, name=name,
-                                           scopes=[s.value for s in scope], expires_at=expires)
+                issued = auth.create_token(
+                    session,
+                    _SYSTEM,
+                    user_id=user.id,
+                    name=name,
+                    scopes=[s.value for s in scope],
+                    expires_at=expires,
+                )
         except DomainError as exc:
             raise _fail(exc) from None
-    console.print(f"[green]✓[/] token '{name}' for {email} (scopes: {', '.join(s.value for s in scope)})")
+    console.print(
+        f"[green]✓[/] token '{name}' for {email} (scopes: {', '.join(s.value for s in scope)})"
+    )
     console.print("  Store it now — it is not shown again:")
     print(issued.secret)
 

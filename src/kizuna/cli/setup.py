@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
+
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import func, select
@@ -16,6 +19,7 @@ def register(app: typer.Typer) -> None:
     app.command()(init)
     app.command()(migrate)
     app.command()(demo)
+    app.command("demo-events")(demo_events)
     app.command()(serve)
 
 
@@ -64,6 +68,35 @@ def demo(
         console.print(f"    {role:<20} {email}")
 
 
+def demo_events(
+    output: Path = typer.Argument(..., help="Parquet file to write, e.g. var/demo-events.parquet."),
+    seed: int = typer.Option(42, help="The seed the demo company was loaded with."),
+    accounts: int = typer.Option(320, min=10, help="The account count it was loaded with."),
+    months: int = typer.Option(24, min=1, max=36, help="How many months of history."),
+) -> None:
+    """Write the demo company's product-usage events (Segment track calls) to Parquet.
+
+    The events belong to the same accounts as `kizuna demo` loads (same seed and count);
+    the usage-ingestion feature imports them.
+    """
+    from kizuna.demo import generate
+    from kizuna.demo.events import count_usage_events, write_usage_events_parquet
+    from kizuna.kit.clock import today
+
+    data = generate(seed, accounts, today=today())
+    start = _months_back(data.today, months)
+    total = count_usage_events(data, start, data.today)
+    with _progress() as progress:
+        progress.add_task(f"{total:,} events", total=None)
+        written = write_usage_events_parquet(data, output, start, data.today)
+    console.print(f"[green]✓[/] wrote {written:,} events ({start} – {data.today}) to {output}")
+
+
+def _months_back(day: date, months: int) -> date:
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    return date(year, month + 1, 1)
+
+
 def serve(
     host: str = typer.Option(None, help="Interface to listen on (default from settings)."),
     port: int = typer.Option(None, help="Port (default 8000)."),
@@ -75,15 +108,23 @@ def serve(
     s = settings()
     console.print(f"Kizuna is running at [bold]http://{host or s.host}:{port or s.port}[/]")
     uvicorn.run(
-        "kizuna.cli.asgi:build", host=host or s.host, port=port or s.port, reload=reload,
-        factory=True, log_level="info",
+        "kizuna.cli.asgi:build",
+        host=host or s.host,
+        port=port or s.port,
+        reload=reload,
+        factory=True,
+        log_level="info",
     )
 
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("{task.description:<24}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(), console=console, transient=False,
+        TextColumn("{task.description:<24}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
     )
 
 

@@ -22,9 +22,9 @@ class CustomFieldCreate(BaseModel):
     choices: list[str] = Field(default_factory=list)
     min_value: str | None = None
     max_value: str | None = None
-    max_length: int | None = Field(default=None, ge=1)
+    max_length: int | None = Field(default=None, ge=1, le=100_000)
     help_text: str = Field(default="", max_length=500)
-    position: int = 0
+    position: int = Field(default=0, ge=-1_000_000, le=1_000_000)
 
 
 class CustomFieldUpdate(BaseModel):
@@ -34,9 +34,9 @@ class CustomFieldUpdate(BaseModel):
     choices: list[str] | None = None
     min_value: str | None = None
     max_value: str | None = None
-    max_length: int | None = Field(default=None, ge=1)
+    max_length: int | None = Field(default=None, ge=1, le=100_000)
     help_text: str | None = Field(default=None, max_length=500)
-    position: int | None = None
+    position: int | None = Field(default=None, ge=-1_000_000, le=1_000_000)
     is_active: bool | None = None
 
 

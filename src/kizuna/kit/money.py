@@ -10,6 +10,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from babel.numbers import format_currency, get_currency_precision
 
 DEFAULT_CURRENCY = "JPY"
+# The largest amount accepted anywhere (10^15 minor units: ¥1,000兆, or $10 trillion);
+# far below BIGINT's limit, so bad input is refused by validation, never by the database.
+MAX_AMOUNT = 10**15
 
 
 def minor_digits(currency: str) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import String, Text
+from sqlalchemy import BigInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kizuna.db.base import Base, IdMixin, TimestampMixin
@@ -19,7 +19,7 @@ class Product(IdMixin, TimestampMixin, Base):
     name_en: Mapped[str] = mapped_column(String(200), default="")
     kind: Mapped[ProductKind] = mapped_column(str_enum(ProductKind, "product_kind"))
     unit: Mapped[ProductUnit] = mapped_column(str_enum(ProductUnit, "product_unit"))
-    list_price_amount: Mapped[int] = mapped_column(default=0)
+    list_price_amount: Mapped[int] = mapped_column(BigInteger, default=0)
     currency: Mapped[str] = mapped_column(String(3), default="JPY")
     description: Mapped[str] = mapped_column(Text, default="")
     is_active: Mapped[bool] = mapped_column(default=True)

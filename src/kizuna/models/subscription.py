@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kizuna.db.base import Base, IdMixin, TimestampMixin
@@ -33,9 +33,9 @@ class Subscription(IdMixin, TimestampMixin, Base):
     contract_ref: Mapped[str] = mapped_column(String(100), default="")
     quantity: Mapped[int] = mapped_column(default=1)
     # Monthly recurring amount actually billed, net of discount, in minor units.
-    mrr_amount: Mapped[int]
+    mrr_amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3), default="JPY")
-    unit_list_price_amount: Mapped[int | None]
+    unit_list_price_amount: Mapped[int | None] = mapped_column(BigInteger)
     discount_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal(0))
     start_on: Mapped[date]
     end_on: Mapped[date | None] = mapped_column(index=True)

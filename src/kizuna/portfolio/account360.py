@@ -67,12 +67,19 @@ def account_360(session: Session, actor: Actor, account_id: uuid.UUID) -> Accoun
         "ae": account.ae_owner_id,
         "support": account.support_owner_id,
     }
-    users = {u.id: u for u in session.scalars(select(User).where(
-        User.id.in_([i for i in owner_ids.values() if i])))}
-    contacts = list(session.scalars(
-        select(Contact).where(Contact.account_id == account.id)
-        .order_by(Contact.is_active.desc(), Contact.is_primary.desc(), Contact.name)
-    ))
+    users = {
+        u.id: u
+        for u in session.scalars(
+            select(User).where(User.id.in_([i for i in owner_ids.values() if i]))
+        )
+    }
+    contacts = list(
+        session.scalars(
+            select(Contact)
+            .where(Contact.account_id == account.id)
+            .order_by(Contact.is_active.desc(), Contact.is_primary.desc(), Contact.name)
+        )
+    )
     by_role: dict[ContactRole, list[Contact]] = {role: [] for role in ContactRole}
     for contact in contacts:
         for role in contact.roles:
@@ -81,10 +88,14 @@ def account_360(session: Session, actor: Actor, account_id: uuid.UUID) -> Accoun
     active = [v for v in lines if v.active]
     renewals = [v.renewal_on for v in active if v.renewal_on]
     activities, more = _timeline(session, account.id, before=None)
-    surveys = list(session.scalars(
-        select(SurveyResponse).where(SurveyResponse.account_id == account.id)
-        .order_by(SurveyResponse.responded_on.desc()).limit(20)
-    ))
+    surveys = list(
+        session.scalars(
+            select(SurveyResponse)
+            .where(SurveyResponse.account_id == account.id)
+            .order_by(SurveyResponse.responded_on.desc())
+            .limit(20)
+        )
+    )
     return Account360(
         account=account,
         owners={k: users.get(v) if v else None for k, v in owner_ids.items()},
@@ -110,21 +121,25 @@ def account_360(session: Session, actor: Actor, account_id: uuid.UUID) -> Accoun
 
 def _lines(session: Session, account_id: uuid.UUID, on: date) -> list[LineView]:
     rows = session.scalars(
-        select(Subscription).options(selectinload(Subscription.product))
+        select(Subscription)
+        .options(selectinload(Subscription.product))
         .where(Subscription.account_id == account_id)
         .order_by(Subscription.start_on.desc())
     )
     views = []
     for line in rows:
         active = line.start_on <= on and (line.end_on is None or on < line.end_on)
-        views.append(LineView(
-            line=line,
-            product_name=line.product.name,
-            product_kind=line.product.kind.value,
-            active=active,
-            renewal_on=renewal_date(line.start_on, line.end_on, line.term_months, on)
-            if active else None,
-        ))
+        views.append(
+            LineView(
+                line=line,
+                product_name=line.product.name,
+                product_kind=line.product.kind.value,
+                active=active,
+                renewal_on=renewal_date(line.start_on, line.end_on, line.term_months, on)
+                if active
+                else None,
+            )
+        )
     views.sort(key=lambda v: (not v.active, v.product_kind != "base_plan", v.product_name))
     return views
 

@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from kizuna.kit.money import MAX_AMOUNT
 from pydantic import BaseModel, ConfigDict, Field
 
 from kizuna.models.enums import ProductKind, ProductUnit
@@ -21,7 +22,7 @@ class ProductCreate(BaseModel):
     kind: ProductKind
     unit: ProductUnit
     list_price_amount: int = Field(
-        default=0, ge=0, description="list price per unit per month, in minor units"
+        default=0, ge=0, le=MAX_AMOUNT, description="list price per unit per month, in minor units"
     )
     currency: str = Field(default="JPY", pattern=CURRENCY_PATTERN)
     description: str = Field(default="", max_length=_TEXT)
@@ -37,7 +38,7 @@ class ProductUpdate(BaseModel):
     name_en: str | None = Field(default=None, max_length=200)
     kind: ProductKind | None = None
     unit: ProductUnit | None = None
-    list_price_amount: int | None = Field(default=None, ge=0)
+    list_price_amount: int | None = Field(default=None, ge=0, le=MAX_AMOUNT)
     currency: str | None = Field(default=None, pattern=CURRENCY_PATTERN)
     description: str | None = Field(default=None, max_length=_TEXT)
     is_active: bool | None = None

@@ -21,7 +21,7 @@ class UserCreate(BaseModel):
     team_id: uuid.UUID | None = None
     locale: Locale = "ja"
     timezone: str = Field(default="Asia/Tokyo", max_length=64, description="IANA zone name")
-    capacity_accounts: int | None = Field(default=None, ge=0)
+    capacity_accounts: int | None = Field(default=None, ge=0, le=100_000)
 
 
 class UserUpdate(BaseModel):
@@ -33,7 +33,7 @@ class UserUpdate(BaseModel):
     locale: Locale | None = None
     timezone: str | None = Field(default=None, max_length=64)
     is_active: bool | None = None
-    capacity_accounts: int | None = Field(default=None, ge=0)
+    capacity_accounts: int | None = Field(default=None, ge=0, le=100_000)
 
 
 class ProfileUpdate(BaseModel):

@@ -8,7 +8,17 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from kizuna.config import Settings
-from kizuna.web.routes import accounts, audit, auth, portfolio
+from kizuna.web.routes import (
+    account_records,
+    accounts,
+    audit,
+    auth,
+    custom_fields,
+    portfolio,
+    products,
+    tokens,
+    users,
+)
 from kizuna.web.templating import build_environment
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -17,6 +27,15 @@ STATIC_DIR = Path(__file__).parent / "static"
 def mount_web(app: FastAPI, settings: Settings) -> None:
     app.state.templates = build_environment()
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (auth, portfolio, accounts, audit):
+    for module in (
+        auth,
+        portfolio,
+        accounts,
+        account_records,
+        audit,
+        users,
+        products,
+        custom_fields,
+        tokens,
+    ):
         app.include_router(module.router, include_in_schema=False)
-

@@ -5,17 +5,22 @@ Browsers send empty strings for untouched inputs ("all tiers"); those mean "not 
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from kizuna.kit.errors import FieldProblem, Invalid
+from kizuna.kit.money import MAX_AMOUNT, minor_digits, to_minor
 
 M = TypeVar("M", bound=BaseModel)
 
 
-def clean(data: Mapping[str, Any], fields: Iterable[str], *, lists: Iterable[str] = ()) -> dict[str, Any]:
+def clean(
+    data: Mapping[str, Any], fields: Iterable[str], *, lists: Iterable[str] = ()
+) -> dict[str, Any]:
     """Keep known, non-blank fields; ``lists`` fields gather every value sent."""
     known = set(fields)
     multi = set(lists)
@@ -48,5 +53,37 @@ def parse(model: type[M], data: dict[str, Any], *, where: str = "body") -> M:
 
 
 def errors_by_field(exc: Invalid) -> dict[str, str]:
-    """``{"field": "message"}`` for re-rendering a form next to its inputs."""
-    return {str(p.loc[1] if len(p.loc) > 1 else p.loc[0]): p.message for p in exc.problems}
+    """``{"field": "message"}`` for re-rendering a form next to its inputs.
+
+    A custom field's problem (``body.custom_fields.<key>``) is filed under ``cf_<key>``,
+    the name of its input.
+    """
+    errors: dict[str, str] = {}
+    for problem in exc.problems:
+        loc = problem.loc
+        if len(loc) > 2 and loc[1] == "custom_fields":
+            errors[f"cf_{loc[2]}"] = problem.message
+        else:
+            errors[str(loc[1] if len(loc) > 1 else loc[0])] = problem.message
+    return errors
+
+
+def parse_money(text: str, currency: str, *, field: str) -> int:
+    """An amount typed in major units ("12,000", "１２，０００", "¥12,000", "12.50") as
+    integer minor units of ``currency``; never through a float."""
+    cleaned = unicodedata.normalize("NFKC", str(text)).replace(",", "").replace(" ", "")
+    cleaned = cleaned.lstrip("¥$€£")
+    digits = minor_digits(currency)
+    try:
+        amount = Decimal(cleaned or "0")
+        if not amount.is_finite():
+            raise InvalidOperation
+        exact = amount == amount.quantize(Decimal(1).scaleb(-digits))
+    except InvalidOperation:
+        raise Invalid.field(field, "must be an amount, e.g. 12,000") from None
+    if not exact:
+        raise Invalid.field(field, f"{currency} allows {digits} decimals")
+    minor = to_minor(amount, currency)
+    if not 0 <= minor <= MAX_AMOUNT:
+        raise Invalid.field(field, "must be zero or more and not absurdly large")
+    return minor

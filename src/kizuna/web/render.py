@@ -44,8 +44,12 @@ NAVIGATION: tuple[NavItem, ...] = (
 ADMIN_NAVIGATION: tuple[NavItem, ...] = (
     NavItem("users", "/admin/users", N_("Users & teams"), Permission.USER_READ),
     NavItem("products", "/admin/products", N_("Products"), Permission.ACCOUNT_READ),
-    NavItem("custom_fields", "/admin/custom-fields", N_("Custom fields"), Permission.CUSTOM_FIELD_ADMIN),
+    NavItem(
+        "custom_fields", "/admin/custom-fields", N_("Custom fields"), Permission.CUSTOM_FIELD_ADMIN
+    ),
     NavItem("audit", "/admin/audit", N_("Audit log"), Permission.AUDIT_READ),
+    NavItem("tokens", "/settings/tokens", N_("API tokens"), Permission.AUTHENTICATED),
+    NavItem("profile", "/settings/profile", N_("My profile"), Permission.AUTHENTICATED),
 )
 
 

@@ -46,8 +46,9 @@ async def create_account(request: Request, ctx: AccountEditor, session: DbSessio
             account = accounts.create_account(session, ctx.actor, parse(AccountCreate, values))
     except Invalid as exc:
         with session.begin():
-            return _account_form(request, ctx, session, values=values,
-                                 errors=errors_by_field(exc), status_code=422)
+            return _account_form(
+                request, ctx, session, values=values, errors=errors_by_field(exc), status_code=422
+            )
     return redirect(f"/accounts/{account.id}", flash=N_("Account created."))
 
 
@@ -57,19 +58,36 @@ def account_detail(
 ) -> Response:
     with session.begin():
         view = account360.account_360(session, ctx.actor, account_id)
-        return render(request, ctx, "accounts/detail.html", active="portfolio", view=view,
-                      activity_kinds=list(ActivityKind), now=utc_now(), errors={})
+        return render(
+            request,
+            ctx,
+            "accounts/detail.html",
+            active="portfolio",
+            view=view,
+            activity_kinds=list(ActivityKind),
+            now=utc_now(),
+            errors={},
+        )
 
 
 @router.get("/accounts/{account_id}/timeline")
 def account_timeline(
-    request: Request, account_id: uuid.UUID, ctx: Reader, session: DbSession,
+    request: Request,
+    account_id: uuid.UUID,
+    ctx: Reader,
+    session: DbSession,
     before: datetime | None = None,
 ) -> Response:
     with session.begin():
         items, more = account360.timeline(session, ctx.actor, account_id, before=before)
-        return render(request, ctx, "accounts/_timeline.html", account_id=account_id,
-                      activities=items, more_activities=more)
+        return render(
+            request,
+            ctx,
+            "accounts/_timeline.html",
+            account_id=account_id,
+            activities=items,
+            more_activities=more,
+        )
 
 
 @router.get("/accounts/{account_id}/edit")
@@ -95,8 +113,15 @@ async def update_account(
     except Invalid as exc:
         with session.begin():
             account = accounts.access_account(session, ctx.actor, account_id, write=True)
-            return _account_form(request, ctx, session, values=values,
-                                 errors=errors_by_field(exc), account=account, status_code=422)
+            return _account_form(
+                request,
+                ctx,
+                session,
+                values=values,
+                errors=errors_by_field(exc),
+                account=account,
+                status_code=422,
+            )
     return redirect(f"/accounts/{account_id}", flash=N_("Changes saved."))
 
 
@@ -115,9 +140,18 @@ async def add_activity(
     except Invalid as exc:
         with session.begin():
             view = account360.account_360(session, ctx.actor, account_id)
-            return render(request, ctx, "accounts/detail.html", active="portfolio", view=view,
-                          activity_kinds=list(ActivityKind), now=utc_now(),
-                          errors=errors_by_field(exc), form=values, status_code=422)
+            return render(
+                request,
+                ctx,
+                "accounts/detail.html",
+                active="portfolio",
+                view=view,
+                activity_kinds=list(ActivityKind),
+                now=utc_now(),
+                errors=errors_by_field(exc),
+                form=values,
+                status_code=422,
+            )
     return redirect(f"/accounts/{account_id}#timeline", flash=N_("Activity added."))
 
 
@@ -136,27 +170,58 @@ def _account_values(form: Any, *, blanks: bool = False) -> dict[str, Any]:
     """Form fields → AccountCreate/Update input; custom fields arrive as ``cf_<key>``."""
     values = clean(form, _ACCOUNT_FIELDS)
     if blanks:  # on edit, an emptied text box clears the field
-        for name in ("name_kana", "industry", "region", "purpose_of_adoption",
-                     "business_challenges", "success_criteria", "expansion_room", "notes"):
+        for name in (
+            "name_kana",
+            "industry",
+            "region",
+            "purpose_of_adoption",
+            "business_challenges",
+            "success_criteria",
+            "expansion_room",
+            "notes",
+        ):
             values.setdefault(name, "")
-        for name in ("tier", "phase", "csm_owner_id", "sales_owner_id", "ae_owner_id",
-                     "support_owner_id", "domain", "external_id", "employee_count"):
+        for name in (
+            "tier",
+            "phase",
+            "csm_owner_id",
+            "sales_owner_id",
+            "ae_owner_id",
+            "support_owner_id",
+            "domain",
+            "external_id",
+            "employee_count",
+        ):
             values.setdefault(name, None)
     values["custom_fields"] = {
         key[3:]: (form.getlist(key) if len(form.getlist(key)) > 1 else form.get(key))
-        for key in form.keys() if key.startswith("cf_")
+        for key in form
+        if key.startswith("cf_")
     }
     return values
 
 
 def _account_form(
-    request: Request, ctx: PageContext, session: Any, *, values: dict[str, Any],
-    errors: dict[str, str], account: Any = None, status_code: int = 200,
+    request: Request,
+    ctx: PageContext,
+    session: Any,
+    *,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    account: Any = None,
+    status_code: int = 200,
 ) -> Response:
     return render(
-        request, ctx, "accounts/form.html", active="portfolio", values=values, errors=errors,
-        account=account, status_code=status_code,
+        request,
+        ctx,
+        "accounts/form.html",
+        active="portfolio",
+        values=values,
+        errors=errors,
+        account=account,
+        status_code=status_code,
         users=users.list_active_users(session, ctx.actor),
         custom_fields=custom_fields.list_definitions(
-            session, CustomFieldObject.ACCOUNT, active_only=True),
+            session, CustomFieldObject.ACCOUNT, active_only=True
+        ),
     )

@@ -14,12 +14,28 @@ router = APIRouter()
 
 @router.get("/admin/audit")
 def audit_log(
-    request: Request, ctx: AuditReader, session: DbSession,
-    object_type: str | None = None, object_id: str | None = None,
+    request: Request,
+    ctx: AuditReader,
+    session: DbSession,
+    object_type: str | None = None,
+    object_id: str | None = None,
 ) -> Response:
     with session.begin():
-        events = audit.list_events(session, ctx.actor, object_type=object_type or None,
-                                   object_id=object_id or None, limit=200)
+        events = audit.list_events(
+            session,
+            ctx.actor,
+            object_type=object_type or None,
+            object_id=object_id or None,
+            limit=200,
+        )
         names = audit.actor_names(session, events)
-        return render(request, ctx, "admin/audit.html", active="audit", events=events,
-                      names=names, object_type=object_type or "", object_id=object_id or "")
+        return render(
+            request,
+            ctx,
+            "admin/audit.html",
+            active="audit",
+            events=events,
+            names=names,
+            object_type=object_type or "",
+            object_id=object_id or "",
+        )

@@ -37,8 +37,9 @@ def _safe_next(value: str | None) -> str:
 @router.get("/login", dependencies=[Depends(public_page)])
 def login_form(request: Request, next: str | None = None) -> Response:
     token = request.cookies.get(LOGIN_CSRF_COOKIE) or new_secret(24)
-    response = render(request, None, "auth/login.html", csrf_token=token,
-                      next=_safe_next(next), error=None)
+    response = render(
+        request, None, "auth/login.html", csrf_token=token, next=_safe_next(next), error=None
+    )
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict")
     return response
 
@@ -56,23 +57,44 @@ def login(
     if not cookie or not same(cookie, csrf_token):
         raise Forbidden("CSRF token missing or wrong", code="csrf")
     settings: Settings = request.app.state.settings
-    policy = auth.LoginPolicy(settings.session_days, settings.login_max_failures,
-                              settings.login_lockout_minutes)
+    policy = auth.LoginPolicy(
+        settings.session_days, settings.login_max_failures, settings.login_lockout_minutes
+    )
     try:
         with session.begin():
-            opened = auth.login(session, email, password, policy=policy, ip=client_ip(request),
-                                user_agent=request.headers.get("user-agent", ""))
+            opened = auth.login(
+                session,
+                email,
+                password,
+                policy=policy,
+                ip=client_ip(request),
+                user_agent=request.headers.get("user-agent", ""),
+            )
     except Unauthenticated as exc:
         error = (
             N_("Account locked after repeated failures. Try again later.")
             if exc.code == "locked"
             else N_("Wrong e-mail address or password.")
         )
-        return render(request, None, "auth/login.html", status_code=401, csrf_token=cookie,
-                      next=_safe_next(next), error=error, email=email)
+        return render(
+            request,
+            None,
+            "auth/login.html",
+            status_code=401,
+            csrf_token=cookie,
+            next=_safe_next(next),
+            error=error,
+            email=email,
+        )
     response = redirect(_safe_next(next))
-    response.set_cookie(SESSION_COOKIE, opened.token, httponly=True, samesite="lax",
-                        secure=settings.cookie_secure, expires=opened.expires_at)
+    response.set_cookie(
+        SESSION_COOKIE,
+        opened.token,
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+        expires=opened.expires_at,
+    )
     response.delete_cookie(LOGIN_CSRF_COOKIE)
     return response
 
@@ -88,7 +110,9 @@ def logout(request: Request, ctx: Signed, session: DbSession) -> Response:
 
 @router.post("/locale", dependencies=[Depends(public_page)])
 def switch_locale(
-    request: Request, session: DbSession, locale: Annotated[str, Form()],
+    request: Request,
+    session: DbSession,
+    locale: Annotated[str, Form()],
     back: Annotated[str, Form()] = "/portfolio",
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:

@@ -33,5 +33,6 @@ def portfolio(
     filters = parse(AccountFilters, raw, where="query")
     with session.begin():
         result = service.portfolio(session, ctx.actor, filters, sort=sort, page=page)
-        return render(request, ctx, "portfolio/index.html", active="portfolio",
-                      result=result, filters=filters)
+        return render(
+            request, ctx, "portfolio/index.html", active="portfolio", result=result, filters=filters
+        )

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import unicodedata
 import uuid
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -15,19 +13,18 @@ from starlette.datastructures import FormData
 from kizuna.customfield import service as custom_fields
 from kizuna.kit.errors import Conflict, Invalid
 from kizuna.kit.i18n import N_
-from kizuna.kit.money import minor_digits, to_major, to_minor
+from kizuna.kit.money import to_major
 from kizuna.models.enums import CustomFieldObject, ProductKind, ProductUnit
 from kizuna.product import service as products
 from kizuna.product.schemas import ProductCreate, ProductFilters, ProductOut, ProductUpdate
 from kizuna.web.deps import DbSession, PageContext, ProductEditor, Reader
-from kizuna.web.forms import clean, errors_by_field, parse
+from kizuna.web.forms import clean, errors_by_field, parse, parse_money
 from kizuna.web.render import redirect, render
 
 router = APIRouter()
 
 _FIELDS = ["code", "name", "name_en", "kind", "unit", "currency", "description", "list_price"]
 CURRENCIES = ("JPY", "USD", "EUR", "GBP", "CNY", "KRW", "TWD", "SGD", "AUD")
-MAX_MINOR = 2**31 - 1  # the column is a 32-bit INTEGER on PostgreSQL
 IN_USE = N_(
     "This product is used by contract lines, so it cannot be deleted. Deactivate it instead."
 )
@@ -40,8 +37,16 @@ def product_list(request: Request, ctx: Reader, session: DbSession) -> Response:
     cursor = request.query_params.get("cursor") or None
     with session.begin():
         page = products.list_products(session, ctx.actor, filters, cursor=cursor, limit=50)
-        return render(request, ctx, "admin/products.html", active="products", page=page,
-                      filters=filters, kinds=list(ProductKind), units=list(ProductUnit))
+        return render(
+            request,
+            ctx,
+            "admin/products.html",
+            active="products",
+            page=page,
+            filters=filters,
+            kinds=list(ProductKind),
+            units=list(ProductUnit),
+        )
 
 
 @router.get("/admin/products/new")
@@ -78,8 +83,9 @@ async def update_product(
             data = parse(ProductUpdate, _to_input(values))
             products.update_product(session, ctx.actor, product_id, data)
     except Invalid as exc:
-        return _product_page(request, ctx, session, product_id=product_id, values=values,
-                             errors=_errors(exc))
+        return _product_page(
+            request, ctx, session, product_id=product_id, values=values, errors=_errors(exc)
+        )
     return redirect("/admin/products", flash=N_("Changes saved."))
 
 
@@ -91,27 +97,10 @@ def delete_product(
         with session.begin():
             products.delete_product(session, ctx.actor, product_id)
     except Conflict:
-        return _product_page(request, ctx, session, product_id=product_id, alert=IN_USE,
-                             status_code=409)
+        return _product_page(
+            request, ctx, session, product_id=product_id, alert=IN_USE, status_code=409
+        )
     return redirect("/admin/products", flash=N_("Product deleted."))
-
-
-def parse_price(text: str, currency: str) -> int:
-    """A price typed in major units ("12,000", "１２，０００", "12.50") as integer minor units."""
-    cleaned = unicodedata.normalize("NFKC", text).replace(",", "").replace(" ", "").lstrip("¥$")
-    try:
-        amount = Decimal(cleaned or "0")
-        if not amount.is_finite():
-            raise InvalidOperation
-        exact = amount == amount.quantize(Decimal(1).scaleb(-minor_digits(currency)))
-    except InvalidOperation:
-        raise Invalid.field("list_price", "must be an amount, e.g. 12,000") from None
-    if not exact:
-        raise Invalid.field("list_price", f"{currency} allows {minor_digits(currency)} decimals")
-    minor = to_minor(amount, currency)
-    if not 0 <= minor <= MAX_MINOR:
-        raise Invalid.field("list_price", "must be between zero and 2,147,483,647 minor units")
-    return minor
 
 
 def _form_values(form: FormData) -> dict[str, Any]:
@@ -134,16 +123,15 @@ def _to_input(values: dict[str, Any]) -> dict[str, Any]:
     data = {k: v for k, v in values.items() if k != "list_price"}
     data.setdefault("name_en", "")
     data.setdefault("description", "")
-    data["list_price_amount"] = parse_price(values.get("list_price", ""), data["currency"])
+    data["list_price_amount"] = parse_money(
+        values.get("list_price", ""), data["currency"], field="list_price"
+    )
     return data
 
 
 def _errors(exc: Invalid) -> dict[str, str]:
-    """Errors per input; a custom field's under ``cf_<key>``, the price under ``list_price``."""
+    """Errors per input; the price's under ``list_price``, the name of its input."""
     errors = errors_by_field(exc)
-    for problem in exc.problems:
-        if len(problem.loc) > 2 and problem.loc[1] == "custom_fields":
-            errors[f"cf_{problem.loc[2]}"] = problem.message
     if "list_price_amount" in errors:
         errors["list_price"] = errors.pop("list_price_amount")
     return errors
@@ -156,9 +144,15 @@ def _stored_values(product: ProductOut) -> dict[str, Any]:
 
 
 def _product_page(
-    request: Request, ctx: PageContext, session: Session, *,
-    product_id: uuid.UUID | None = None, values: dict[str, Any] | None = None,
-    errors: dict[str, str] | None = None, alert: str | None = None, status_code: int = 200,
+    request: Request,
+    ctx: PageContext,
+    session: Session,
+    *,
+    product_id: uuid.UUID | None = None,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    alert: str | None = None,
+    status_code: int = 200,
 ) -> Response:
     """The new-product form, or one product's edit form with its delete button."""
     with session.begin():
@@ -166,8 +160,20 @@ def _product_page(
         if values is None:
             values = _stored_values(product) if product else {}
         definitions = custom_fields.list_definitions(
-            session, CustomFieldObject.PRODUCT, active_only=True)
-        return render(request, ctx, "admin/product_form.html", active="products",
-                      product=product, values=values, errors=errors or {}, alert=alert,
-                      kinds=list(ProductKind), units=list(ProductUnit), currencies=CURRENCIES,
-                      custom_fields=definitions, status_code=422 if errors else status_code)
+            session, CustomFieldObject.PRODUCT, active_only=True
+        )
+        return render(
+            request,
+            ctx,
+            "admin/product_form.html",
+            active="products",
+            product=product,
+            values=values,
+            errors=errors or {},
+            alert=alert,
+            kinds=list(ProductKind),
+            units=list(ProductUnit),
+            currencies=CURRENCIES,
+            custom_fields=definitions,
+            status_code=422 if errors else status_code,
+        )

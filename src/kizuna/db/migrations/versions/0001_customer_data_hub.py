@@ -23,7 +23,6 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-
     op.create_table(
         "custom_field_definition",
         sa.Column(
@@ -122,7 +121,7 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column("list_price_amount", sa.Integer(), nullable=False),
+        sa.Column("list_price_amount", sa.BigInteger(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
@@ -517,9 +516,9 @@ def upgrade() -> None:
         sa.Column("product_id", sa.Uuid(), nullable=False),
         sa.Column("contract_ref", sa.String(length=100), nullable=False),
         sa.Column("quantity", sa.Integer(), nullable=False),
-        sa.Column("mrr_amount", sa.Integer(), nullable=False),
+        sa.Column("mrr_amount", sa.BigInteger(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
-        sa.Column("unit_list_price_amount", sa.Integer(), nullable=True),
+        sa.Column("unit_list_price_amount", sa.BigInteger(), nullable=True),
         sa.Column("discount_percent", sa.Numeric(precision=5, scale=2), nullable=False),
         sa.Column("start_on", sa.Date(), nullable=False),
         sa.Column("end_on", sa.Date(), nullable=True),
@@ -685,7 +684,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-
     with op.batch_alter_table("survey_response", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_survey_response_contact_id"))
         batch_op.drop_index("ix_survey_response_account_responded")

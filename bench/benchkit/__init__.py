@@ -1,0 +1,1 @@
+"""Shared helpers for the hand-run benchmarks in ``bench/`` (never run in CI)."""

@@ -1,0 +1,174 @@
+"""Portfolio and Account 360 latency through HTTP, on SQLite and on PostgreSQL.
+
+Run by hand (not in CI), from the repository root:
+
+    .venv/bin/python bench/portfolio_bench.py [--engine sqlite|postgresql|both]
+        [--accounts 10000] [--activities 1000000] [--requests 300]
+
+For each engine: build a throw-away database (bulk inserts), serve it with uvicorn in a
+subprocess on a loopback port, log in through the real form, warm up, then time
+``--requests`` sequential requests of each page and report p50/p95/p99/max against the
+budgets. Results go to bench/results/portfolio.json and docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from contextlib import closing
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from benchkit.engines import ENGINES, server_version, size_on_disk, temporary_database
+from benchkit.machine import describe
+from benchkit.server import logged_in_client, running_server
+from benchkit.timing import Probe, Summary, run_probes, summarize
+from portfolio_build import PASSWORD, BuiltData, Sizes, build
+from portfolio_probes import measured_probes, warmup_probes
+from portfolio_report import BUDGETS_MS, ENGINE_NAMES, EngineResult, Report, merge_saved
+from portfolio_report import save as save_results
+from portfolio_report import write_docs
+
+SEED = 20_260_520
+QUIET_WAIT_SECONDS = 120
+console = Console()
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--engine", choices=[*ENGINES, "both"], default="both")
+    parser.add_argument("--accounts", type=int, default=10_000)
+    parser.add_argument("--activities", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=300, help="timed requests per page")
+    parser.add_argument(
+        "--sqlite-analyze", action="store_true",
+        help="run ANALYZE on SQLite after loading (the app itself never does)",
+    )  # fmt: skip
+    parser.add_argument("--no-docs", action="store_true", help="do not touch docs/benchmarks.md")
+    return parser.parse_args(argv)
+
+
+def command_line(args: argparse.Namespace) -> str:
+    parts = [
+        ".venv/bin/python bench/portfolio_bench.py", f"--engine {args.engine}",
+        f"--accounts {args.accounts}", f"--activities {args.activities}",
+        f"--requests {args.requests}",
+    ]  # fmt: skip
+    if args.sqlite_analyze:
+        parts.append("--sqlite-analyze")
+    return " ".join(parts)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=console,
+    )  # fmt: skip
+
+
+def wait_until_quiet() -> None:
+    """Other work on the machine skews latency: wait (bounded) for the load to drop."""
+    limit = 0.5 * (os.cpu_count() or 1)
+    deadline = time.monotonic() + QUIET_WAIT_SECONDS
+    while os.getloadavg()[0] > limit and time.monotonic() < deadline:
+        time.sleep(5)
+    if os.getloadavg()[0] > limit:
+        console.print(f"[yellow]load average {os.getloadavg()[0]:.2f} > {limit:.1f}: "
+                      "the machine is busy, results will be noisy[/]")  # fmt: skip
+
+
+def time_probes(base: str, data: BuiltData, requests: int) -> tuple[list[tuple[Probe, float]], int]:
+    """Log in, warm up, then time the interleaved probes; returns samples and warm-up count."""
+    rng = random.Random(SEED)
+    warmup = warmup_probes(data, rng)
+    measured = measured_probes(data, requests, rng)
+    client = logged_in_client(base, data.login_email, PASSWORD)
+    with closing(client), _progress() as progress:
+        task = progress.add_task("warm-up", total=len(warmup))
+        run_probes(client, warmup, lambda: progress.advance(task))
+        wait_until_quiet()
+        task = progress.add_task("measuring", total=len(measured))
+        samples = run_probes(client, measured, lambda: progress.advance(task))
+    return samples, len(warmup)
+
+
+def summarise(
+    samples: list[tuple[Probe, float]],
+) -> tuple[dict[str, Summary], dict[str, dict[str, Summary]]]:
+    by_page: dict[str, list[float]] = defaultdict(list)
+    by_variant: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for probe, ms in samples:
+        by_page[probe.page].append(ms)
+        by_variant[probe.page][probe.variant].append(ms)
+    pages = {page: summarize(by_page[page]) for page in BUDGETS_MS}
+    variants = {
+        page: {name: summarize(values) for name, values in by_variant[page].items()}
+        for page in BUDGETS_MS
+    }
+    return pages, variants
+
+
+def run_engine(engine: str, args: argparse.Namespace) -> EngineResult:
+    console.rule(f"[bold]{ENGINE_NAMES[engine]}")
+    sizes = Sizes(args.accounts, args.activities)
+    analyzed = engine == "postgresql" or args.sqlite_analyze
+    with temporary_database(engine) as url, tempfile.TemporaryDirectory() as logs:
+        version = server_version(url)
+        data = build(url, sizes, seed=SEED, run_analyze=analyzed, console=console)
+        console.print(f"Built {sum(data.counts.values()):,} rows in {data.seconds:.0f} s")
+        database_bytes = size_on_disk(url)
+        with running_server(url, Path(logs) / "server.log") as base:
+            load_before = os.getloadavg()[0]
+            samples, warmup = time_probes(base, data, args.requests)
+            load_after = os.getloadavg()[0]
+    pages, variants = summarise(samples)
+    return EngineResult(
+        engine=engine, server=version, measured_at=datetime.now(UTC).strftime("%Y-%m-%d"),
+        sizes={"accounts": sizes.accounts, "activities": sizes.activities},
+        build_seconds=data.seconds, database_bytes=database_bytes, counts=data.counts,
+        heaviest_activities=[n for _, n in data.heaviest], analyzed=analyzed, warmup=warmup,
+        load_before=load_before, load_after=load_after, pages=pages, variants=variants,
+    )  # fmt: skip
+
+
+def show(results: list[EngineResult]) -> None:
+    table = Table(title="p95 against the budgets (ms)")
+    for column in ("Engine", "Page", "n", "p50", "p95", "p99", "max", "budget", ""):
+        table.add_column(column, justify="left" if column in ("Engine", "Page") else "right")
+    for r in results:
+        for page, s in r.pages.items():
+            table.add_row(
+                ENGINE_NAMES[r.engine], page, str(s.count), f"{s.p50:.1f}", f"{s.p95:.1f}",
+                f"{s.p99:.1f}", f"{s.max:.1f}", f"{BUDGETS_MS[page]:.0f}",
+                "[green]✓[/]" if r.passed(page) else "[red]✗[/]",
+            )  # fmt: skip
+    console.print(table)
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    engines = list(ENGINES) if args.engine == "both" else [args.engine]
+    results = [run_engine(engine, args) for engine in engines]
+    show(results)
+    postgres = next((r.server for r in results if r.engine == "postgresql"), None)
+    merged = merge_saved(results)
+    postgres = postgres or next((r.server for r in merged if r.engine == "postgresql"), None)
+    report = Report(describe(postgres or "PostgreSQL not measured"), command_line(args), merged)
+    save_results(report)
+    if not args.no_docs:
+        write_docs(report)
+        console.print("Updated docs/benchmarks.md")
+    return 0 if all(r.passed(page) for r in results for page in r.pages) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
