@@ -19,7 +19,6 @@ from kizuna.demo import minutes
 from kizuna.demo.dates import JST
 from kizuna.kit.ids import uuid7
 from kizuna.models.enums import ActivityKind, InquiryStatus, Role
-
 from portfolio_data import HISTORY_DAYS, AccountPlan, Row, Staff, stamps
 
 K = ActivityKind
@@ -126,7 +125,8 @@ class ActivityStream:
         chunk.activities.append({
             "id": activity_id, "external_id": None, "account_id": plan.id, "kind": kind,
             "subject": subject, "body": self._body(plan, detail, next_action, users, contacts),
-            "occurred_at": occurred, "duration_minutes": rng.choice(durations) if durations else None,
+            "occurred_at": occurred,
+            "duration_minutes": rng.choice(durations) if durations else None,
             "is_pre_sale": occurred.date() < plan.start_on, "author_id": author,
             **self._inquiry(kind, occurred),
             **stamps(occurred + timedelta(minutes=rng.randrange(5, 240))),

@@ -34,9 +34,8 @@ from benchkit.server import logged_in_client, running_server
 from benchkit.timing import Probe, Summary, run_probes, summarize
 from portfolio_build import PASSWORD, BuiltData, Sizes, build
 from portfolio_probes import measured_probes, warmup_probes
-from portfolio_report import BUDGETS_MS, ENGINE_NAMES, EngineResult, Report, merge_saved
+from portfolio_report import BUDGETS_MS, ENGINE_NAMES, EngineResult, Report, merge_saved, write_docs
 from portfolio_report import save as save_results
-from portfolio_report import write_docs
 
 SEED = 20_260_520
 QUIET_WAIT_SECONDS = 120

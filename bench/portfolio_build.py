@@ -19,16 +19,17 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
-    TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
 from sqlalchemy import event, insert
 from sqlalchemy.orm import Session, sessionmaker
 
+from benchkit.engines import analyze
 from kizuna.auth.passwords import hash_password
 from kizuna.db.migrate import upgrade
 from kizuna.db.session import Database, build_engine
+from kizuna.kit.clock import today
 from kizuna.models import (
     Account,
     Activity,
@@ -43,8 +44,6 @@ from kizuna.models import (
     activity_user,
 )
 from kizuna.models.enums import Role
-
-from benchkit.engines import analyze
 from portfolio_activities import ActivityStream, schedule
 from portfolio_data import CustomerData, Row, activity_weights, apportion
 
@@ -89,7 +88,7 @@ def build(url: str, sizes: Sizes, *, seed: int, run_analyze: bool, console: Cons
     database = _loading_database(url)
     try:
         with _progress(console) as progress, database.sessions() as session:
-            data = _Loader(session, progress, random.Random(seed), date.today()).run(sizes)
+            data = _Loader(session, progress, random.Random(seed), today()).run(sizes)
             if run_analyze:
                 task = progress.add_task("analyze", total=1)
                 analyze(url)
@@ -117,13 +116,11 @@ def _no_sync(dbapi_connection: Any, _record: Any) -> None:
 
 
 class _Loader:
-    def __init__(
-        self, session: Session, progress: Progress, rng: random.Random, today: date
-    ) -> None:
+    def __init__(self, session: Session, progress: Progress, rng: random.Random, on: date) -> None:
         self.session = session
         self.progress = progress
         self.rng = rng
-        self.gen = CustomerData(rng, today)
+        self.gen = CustomerData(rng, on)
         self.counts: dict[str, int] = {}
 
     def run(self, sizes: Sizes) -> BuiltData:

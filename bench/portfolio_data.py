@@ -385,11 +385,12 @@ class CustomerData:
         }  # fmt: skip
 
     def _comment(self, nps: bool, score: int) -> str:
-        if nps:
-            pool = (texts.NPS_COMMENTS_PROMOTER if score >= 9 else
-                    texts.NPS_COMMENTS_PASSIVE if score >= 7 else texts.NPS_COMMENTS_DETRACTOR)  # fmt: skip
-        else:
+        if not nps:
             pool = texts.CSAT_COMMENTS_GOOD if score >= 4 else texts.CSAT_COMMENTS_BAD
+        elif score >= 9:
+            pool = texts.NPS_COMMENTS_PROMOTER
+        else:
+            pool = texts.NPS_COMMENTS_PASSIVE if score >= 7 else texts.NPS_COMMENTS_DETRACTOR
         return self.rng.choice(pool)
 
 

@@ -96,9 +96,7 @@ def render(report: Report) -> str:
 
 
 def _intro(report: Report) -> str:
-    dates = ", ".join(
-        f"{ENGINE_NAMES[r.engine]} {r.measured_at}" for r in report.results
-    )
+    dates = ", ".join(f"{ENGINE_NAMES[r.engine]} {r.measured_at}" for r in report.results)
     return (
         f"Budgets: Portfolio p95 ≤ {BUDGETS_MS['Portfolio']:.0f} ms, Account 360 p95 ≤ "
         f"{BUDGETS_MS['Account 360']:.0f} ms, with 10 k accounts and 1 M activities, "

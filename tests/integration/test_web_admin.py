@@ -85,7 +85,7 @@ def test_duplicate_email_shows_the_error_at_the_field(
     }
     response = submit(app_client, "/admin/users/new", form)
     assert response.status_code == 422
-    assert 'data-testid="error-email">e-mail already used' in response.text
+    assert 'data-testid="error-email">他のデータで使用されています。' in response.text
     assert 'value="重複 太郎"' in response.text  # what was typed is kept
     assert "kizuna-secret-42" not in response.text  # but never the password
 

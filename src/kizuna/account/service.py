@@ -16,7 +16,7 @@ from kizuna.audit import service as audit
 from kizuna.auth.actor import Actor
 from kizuna.auth.permissions import Permission
 from kizuna.customfield import service as custom_fields
-from kizuna.db.paging import SortField, keyset_page, parse_date, parse_datetime, resolve_sort
+from kizuna.db.paging import SortField, keyset_page, parse_date, parse_datetime
 from kizuna.kit.clock import today
 from kizuna.kit.errors import FieldProblem, Invalid, NotFound
 from kizuna.kit.pagination import Page
@@ -84,9 +84,7 @@ def sort_fields(r: Subquery) -> dict[str, SortField]:
         "renewal": SortField(
             func.coalesce(r.c.next_renewal_on, literal(_FAR_FUTURE)), parse=parse_date
         ),
-        "employee_count": SortField(
-            func.coalesce(Account.employee_count, literal(-1)), parse=int
-        ),
+        "employee_count": SortField(func.coalesce(Account.employee_count, literal(-1)), parse=int),
     }
 
 
@@ -102,13 +100,11 @@ def list_accounts(
     actor.require(Permission.ACCOUNT_READ)
     stmt, r = repository.select_with_rollup(today(actor.timezone))
     stmt = repository.apply_filters(stmt, filters, r)
-    name, field, descending = resolve_sort(sort, sort_fields(r))
     return keyset_page(
         session,
         stmt,
-        sort_name=name,
-        sort=field,
-        descending=descending,
+        fields=sort_fields(r),
+        sort=sort,
         id_column=Account.id,
         cursor=cursor,
         limit=limit,

@@ -16,7 +16,7 @@ from kizuna.audit import service as audit
 from kizuna.auth.actor import Actor
 from kizuna.auth.permissions import Permission
 from kizuna.customfield import service as custom_fields
-from kizuna.db.paging import SortField, keyset_page, parse_datetime, resolve_sort
+from kizuna.db.paging import SortField, keyset_page, parse_datetime
 from kizuna.kit.clock import utc_now
 from kizuna.kit.errors import FieldProblem, Invalid, NotFound
 from kizuna.kit.pagination import Page
@@ -85,13 +85,11 @@ def list_activities(
     actor.require(Permission.ACCOUNT_READ)
     if filters.account_id is not None:
         access_account(session, actor, filters.account_id)
-    name, field, descending = resolve_sort(sort, SORT_FIELDS)
     return keyset_page(
         session,
         repository.apply_filters(repository.select_activities(), filters),
-        sort_name=name,
-        sort=field,
-        descending=descending,
+        fields=SORT_FIELDS,
+        sort=sort,
         id_column=Activity.id,
         cursor=cursor,
         limit=limit,

@@ -15,7 +15,7 @@ from kizuna.auth.actor import Actor
 from kizuna.auth.permissions import Permission
 from kizuna.contact.schemas import ContactCreate, ContactFilters, ContactOut, ContactUpdate
 from kizuna.customfield import service as custom_fields
-from kizuna.db.paging import SortField, keyset_page, parse_datetime, resolve_sort
+from kizuna.db.paging import SortField, keyset_page, parse_datetime
 from kizuna.kit.errors import FieldProblem, Invalid, NotFound
 from kizuna.kit.pagination import Page
 from kizuna.models.contact import Contact, ContactRoleLink
@@ -58,13 +58,11 @@ def list_contacts(
     actor.require(Permission.ACCOUNT_READ)
     if filters.account_id is not None:
         access_account(session, actor, filters.account_id)
-    name, field, descending = resolve_sort(sort, SORT_FIELDS)
     return keyset_page(
         session,
         _filtered(select(Contact), filters),
-        sort_name=name,
-        sort=field,
-        descending=descending,
+        fields=SORT_FIELDS,
+        sort=sort,
         id_column=Contact.id,
         cursor=cursor,
         limit=limit,

@@ -64,25 +64,31 @@ def keyset_page(
     session: Session,
     stmt: Select[Any],
     *,
-    sort_name: str,
-    sort: SortField,
-    descending: bool,
+    fields: Mapping[str, SortField],
+    sort: str,
     id_column: SQLColumnExpression[Any],
     cursor: str | None,
     limit: int,
     to_item: Callable[[Any], T],
 ) -> Page[T]:
-    """Run ``stmt`` one page at a time, ordered by ``sort`` then by the UUID ``id_column``.
+    """Run ``stmt`` one page at a time, ordered by the ``sort`` field (one of ``fields``,
+    ``-name`` for descending) then by the UUID ``id_column``.
 
     The sort value and id are added to the row as ``sort_key`` and ``row_id``.
     """
     check_limit(limit)
-    expr = sort.expression
+    _, field, descending = resolve_sort(sort, fields)
+    expr = field.expression
     stmt = stmt.add_columns(expr.label("sort_key"), id_column.label("row_id"))
     if cursor:
         position = Cursor.decode(cursor)
-        value = sort.parse(position.sort_value)
-        last_id = uuid.UUID(position.last_id)
+        value = field.parse(position.sort_value)
+        try:
+            last_id = uuid.UUID(position.last_id)
+        except ValueError:
+            raise Invalid(
+                FieldProblem(("query", "cursor"), "invalid_cursor", "cursor is not valid")
+            ) from None
         if descending:
             stmt = stmt.where(or_(expr < value, and_(expr == value, id_column < last_id)))
         else:

@@ -6,9 +6,9 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from kizuna.kit.money import MAX_AMOUNT
 from pydantic import BaseModel, ConfigDict, Field
 
+from kizuna.kit.money import MAX_AMOUNT
 from kizuna.models.enums import ProductKind, ProductUnit
 
 _TEXT = 20_000

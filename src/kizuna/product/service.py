@@ -12,7 +12,7 @@ from kizuna.audit import service as audit
 from kizuna.auth.actor import Actor
 from kizuna.auth.permissions import Permission
 from kizuna.customfield import service as custom_fields
-from kizuna.db.paging import SortField, keyset_page, parse_datetime, resolve_sort
+from kizuna.db.paging import SortField, keyset_page, parse_datetime
 from kizuna.kit.errors import Conflict, Invalid, NotFound
 from kizuna.kit.pagination import Page
 from kizuna.models.enums import CustomFieldObject
@@ -52,13 +52,11 @@ def list_products(
 ) -> Page[ProductOut]:
     """Products matching ``filters``; sort by name, code, list_price or created_at."""
     actor.require(Permission.ACCOUNT_READ)
-    name, field, descending = resolve_sort(sort, SORT_FIELDS)
     return keyset_page(
         session,
         _filtered(select(Product), filters),
-        sort_name=name,
-        sort=field,
-        descending=descending,
+        fields=SORT_FIELDS,
+        sort=sort,
         id_column=Product.id,
         cursor=cursor,
         limit=limit,

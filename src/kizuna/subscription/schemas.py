@@ -7,8 +7,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from kizuna.kit.money import MAX_AMOUNT
 from pydantic import BaseModel, ConfigDict, Field
+
+from kizuna.kit.money import MAX_AMOUNT
 
 _CURRENCY = r"^[A-Z]{3}$"
 
@@ -21,13 +22,19 @@ class SubscriptionCreate(BaseModel):
     contract_ref: str = Field(default="", max_length=100)
     quantity: int = Field(default=1, ge=0, le=100_000_000)
     mrr_amount: int | None = Field(
-        default=None, ge=0, le=MAX_AMOUNT, description="monthly amount billed, net of discount (minor units)"
+        default=None,
+        ge=0,
+        le=MAX_AMOUNT,
+        description="monthly amount billed, net of discount (minor units)",
     )
     currency: str | None = Field(
         default=None, pattern=_CURRENCY, description="must be the account's; defaults to it"
     )
     unit_list_price_amount: int | None = Field(
-        default=None, ge=0, le=MAX_AMOUNT, description="list price per unit per billing period (minor units)"
+        default=None,
+        ge=0,
+        le=MAX_AMOUNT,
+        description="list price per unit per billing period (minor units)",
     )
     discount_percent: Decimal = Field(default=Decimal(0), ge=0, le=100, decimal_places=2)
     start_on: date

@@ -14,7 +14,7 @@ from kizuna.audit import service as audit
 from kizuna.auth.actor import Actor
 from kizuna.auth.permissions import Permission
 from kizuna.customfield import service as custom_fields
-from kizuna.db.paging import SortField, keyset_page, parse_date, parse_datetime, resolve_sort
+from kizuna.db.paging import SortField, keyset_page, parse_date, parse_datetime
 from kizuna.kit.clock import today
 from kizuna.kit.errors import FieldProblem, Invalid, NotFound
 from kizuna.kit.pagination import Page
@@ -91,14 +91,12 @@ def list_subscriptions(
     actor.require(Permission.ACCOUNT_READ)
     if filters.account_id is not None:
         access_account(session, actor, filters.account_id)
-    name, field, descending = resolve_sort(sort, SORT_FIELDS)
     on = today(actor.timezone)
     return keyset_page(
         session,
         _filtered(_select(), filters),
-        sort_name=name,
-        sort=field,
-        descending=descending,
+        fields=SORT_FIELDS,
+        sort=sort,
         id_column=Subscription.id,
         cursor=cursor,
         limit=limit,

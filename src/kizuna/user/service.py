@@ -14,7 +14,7 @@ from kizuna.auth import service as auth
 from kizuna.auth.actor import Actor
 from kizuna.auth.passwords import hash_password, verify_password
 from kizuna.auth.permissions import Permission
-from kizuna.db.paging import SortField, keyset_page, parse_datetime, resolve_sort
+from kizuna.db.paging import SortField, keyset_page, parse_datetime
 from kizuna.kit.errors import Conflict, FieldProblem, Invalid, NotFound
 from kizuna.kit.pagination import Page
 from kizuna.models.enums import Role
@@ -69,13 +69,11 @@ def list_users(
 ) -> Page[UserOut]:
     """Users matching ``filters``; sort by name, email or created_at."""
     actor.require(Permission.USER_READ)
-    name, field, descending = resolve_sort(sort, SORT_FIELDS)
     return keyset_page(
         session,
         _filtered(select(User), filters),
-        sort_name=name,
-        sort=field,
-        descending=descending,
+        fields=SORT_FIELDS,
+        sort=sort,
         id_column=User.id,
         cursor=cursor,
         limit=limit,

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from kizuna.kit.errors import FieldProblem, Invalid
 from kizuna.kit.money import MAX_AMOUNT, minor_digits, to_minor
+from kizuna.web.field_errors import message_for
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -62,9 +63,9 @@ def errors_by_field(exc: Invalid) -> dict[str, str]:
     for problem in exc.problems:
         loc = problem.loc
         if len(loc) > 2 and loc[1] == "custom_fields":
-            errors[f"cf_{loc[2]}"] = problem.message
+            errors[f"cf_{loc[2]}"] = message_for(problem)
         else:
-            errors[str(loc[1] if len(loc) > 1 else loc[0])] = problem.message
+            errors[str(loc[1] if len(loc) > 1 else loc[0])] = message_for(problem)
     return errors
 
 
@@ -80,10 +81,14 @@ def parse_money(text: str, currency: str, *, field: str) -> int:
             raise InvalidOperation
         exact = amount == amount.quantize(Decimal(1).scaleb(-digits))
     except InvalidOperation:
-        raise Invalid.field(field, "must be an amount, e.g. 12,000") from None
+        raise Invalid.field(field, "must be an amount, e.g. 12,000", code="not_an_amount") from None
     if not exact:
-        raise Invalid.field(field, f"{currency} allows {digits} decimals")
+        raise Invalid.field(
+            field, f"{currency} allows {digits} decimals", code="decimal_max_places"
+        )
     minor = to_minor(amount, currency)
     if not 0 <= minor <= MAX_AMOUNT:
-        raise Invalid.field(field, "must be zero or more and not absurdly large")
+        raise Invalid.field(
+            field, "must be zero or more and not absurdly large", code="amount_out_of_range"
+        )
     return minor

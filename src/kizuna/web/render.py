@@ -70,9 +70,11 @@ def render(
 ) -> HTMLResponse:
     env: Environment = request.app.state.templates
     locale = request_locale(request, ctx)
+    translated = translation_context(locale)
+    _translate_errors(data, translated["_"])
     actor = ctx.actor if ctx else None
     context: dict[str, Any] = {
-        **translation_context(locale),
+        **translated,
         "request": request,
         "actor": actor,
         "csrf_token": ctx.csrf_token if ctx else data.pop("csrf_token", ""),
@@ -89,6 +91,17 @@ def render(
     if context["flash"]:
         response.delete_cookie(FLASH_COOKIE, path="/")
     return response
+
+
+def _translate_errors(data: dict[str, Any], gettext: Any) -> None:
+    """Field errors (``errors``, or ``form_errors`` per form) in the reader's language."""
+    if isinstance(data.get("errors"), dict):
+        data["errors"] = {k: gettext(v) for k, v in data["errors"].items()}
+    if isinstance(data.get("form_errors"), dict):
+        data["form_errors"] = {
+            form: {k: gettext(v) for k, v in errors.items()}
+            for form, errors in data["form_errors"].items()
+        }
 
 
 def redirect(url: str, *, flash: str | None = None, level: str = "success") -> RedirectResponse:

@@ -19,25 +19,20 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from kizuna.account import service as accounts
-from kizuna.auth.actor import Actor
-from kizuna.auth.permissions import Permission
 from kizuna.contact import service as contacts
 from kizuna.contact.schemas import ContactCreate, ContactUpdate
-from kizuna.kit.clock import today, utc_now
+from kizuna.kit.clock import today
 from kizuna.kit.errors import Invalid
 from kizuna.kit.i18n import N_
 from kizuna.kit.money import DEFAULT_CURRENCY, to_major
 from kizuna.models.contact import Contact
-from kizuna.models.enums import ActivityKind, ProductKind
 from kizuna.models.subscription import Subscription
-from kizuna.portfolio import account360
-from kizuna.product import service as products
-from kizuna.product.schemas import ProductFilters, ProductOut
 from kizuna.subscription import service as subscriptions
 from kizuna.subscription import terms
 from kizuna.subscription.schemas import SubscriptionCreate, SubscriptionUpdate
 from kizuna.survey import service as surveys
 from kizuna.survey.schemas import SurveyResponseCreate
+from kizuna.web.choices import product_groups
 from kizuna.web.deps import (
     ContactEditor,
     DbSession,
@@ -47,6 +42,7 @@ from kizuna.web.deps import (
 )
 from kizuna.web.forms import clean, errors_by_field, parse, parse_money
 from kizuna.web.render import redirect, render
+from kizuna.web.routes.accounts import account_page
 
 router = APIRouter()
 
@@ -68,10 +64,6 @@ _LINE_FIELDS = (
 _SURVEY_FIELDS = ("kind", "score", "contact_id", "responded_on", "comment")
 # Service field → the form input it is typed in (amounts are typed in major units).
 _INPUT_OF = {"mrr_amount": "mrr", "unit_list_price_amount": "unit_list_price"}
-ProductGroups = list[tuple[ProductKind, list[ProductOut]]]
-
-
-# --- contacts -------------------------------------------------------------------------
 
 
 @router.post("/accounts/{account_id}/contacts")
@@ -115,9 +107,6 @@ def delete_contact(contact_id: uuid.UUID, ctx: ContactEditor, session: DbSession
         account_id = contacts.access_contact(session, ctx.actor, contact_id).account_id
         contacts.delete_contact(session, ctx.actor, contact_id)
     return redirect(f"/accounts/{account_id}#stakeholders", flash=N_("Contact deleted."))
-
-
-# --- contract lines -------------------------------------------------------------------
 
 
 @router.get("/accounts/{account_id}/subscriptions/new")
@@ -180,9 +169,6 @@ def delete_line(
     return redirect(f"/accounts/{account_id}#contract-lines", flash=N_("Contract line deleted."))
 
 
-# --- survey answers -------------------------------------------------------------------
-
-
 @router.post("/accounts/{account_id}/survey-responses")
 async def add_survey_response(
     request: Request, account_id: uuid.UUID, ctx: SurveyEditor, session: DbSession
@@ -207,9 +193,6 @@ def delete_survey_response(
     return redirect(f"/accounts/{account_id}#surveys", flash=N_("Survey answer deleted."))
 
 
-# --- pages ----------------------------------------------------------------------------
-
-
 def _account_page(
     request: Request,
     ctx: PageContext,
@@ -221,22 +204,15 @@ def _account_page(
 ) -> Response:
     """Account 360 again (422): ``form``'s panel open, with its values and errors."""
     with session.begin():
-        view = account360.account_360(session, ctx.actor, account_id)
-        return render(
+        return account_page(
             request,
             ctx,
-            "accounts/detail.html",
+            session,
+            account_id,
             status_code=422,
-            active="portfolio",
-            view=view,
-            activity_kinds=list(ActivityKind),
-            now=utc_now(),
-            errors={},
             open_form=form,
             form_values={form: values},
             form_errors={form: _errors(exc)},
-            products=_product_groups(session, ctx.actor),
-            billing_periods=terms.BILLING_PERIODS,
         )
 
 
@@ -287,29 +263,14 @@ def _line_page(
         line=line,
         values=values,
         errors=_errors(exc) if exc else {},
-        products=_product_groups(session, ctx.actor, keep=line.product_id if line else None),
+        products=product_groups(session, ctx.actor, keep=line.product_id if line else None),
         billing_periods=terms.BILLING_PERIODS,
     )
-
-
-def _product_groups(session: Session, actor: Actor, keep: uuid.UUID | None = None) -> ProductGroups:
-    """Active products by kind for the product select (plus ``keep``, a line's own)."""
-    if not actor.can(Permission.SUBSCRIPTION_WRITE):
-        return []
-    found = products.list_products(session, actor, ProductFilters(is_active=True), limit=500)
-    items = list(found.items)
-    if keep is not None and all(p.id != keep for p in items):
-        items.append(products.get_product(session, actor, keep))
-    groups = [(kind, [p for p in items if p.kind == kind]) for kind in ProductKind]
-    return [(kind, group) for kind, group in groups if group]
 
 
 def _errors(exc: Invalid) -> dict[str, str]:
     """Errors per form input (an amount's error under the input it was typed in)."""
     return {_INPUT_OF.get(k, k): v for k, v in errors_by_field(exc).items()}
-
-
-# --- form values ----------------------------------------------------------------------
 
 
 def _contact_values(form: FormData) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from kizuna.account import service as accounts
 from kizuna.account.schemas import AccountCreate, AccountUpdate
@@ -20,7 +21,9 @@ from kizuna.kit.errors import Invalid
 from kizuna.kit.i18n import N_
 from kizuna.models.enums import ActivityKind, CustomFieldObject
 from kizuna.portfolio import account360
+from kizuna.subscription import terms
 from kizuna.user import service as users
+from kizuna.web.choices import product_groups
 from kizuna.web.deps import AccountEditor, ActivityEditor, DbSession, PageContext, Reader
 from kizuna.web.forms import clean, errors_by_field, parse
 from kizuna.web.render import redirect, render
@@ -57,17 +60,35 @@ def account_detail(
     request: Request, account_id: uuid.UUID, ctx: Reader, session: DbSession
 ) -> Response:
     with session.begin():
-        view = account360.account_360(session, ctx.actor, account_id)
-        return render(
-            request,
-            ctx,
-            "accounts/detail.html",
-            active="portfolio",
-            view=view,
-            activity_kinds=list(ActivityKind),
-            now=utc_now(),
-            errors={},
-        )
+        return account_page(request, ctx, session, account_id)
+
+
+def account_page(
+    request: Request,
+    ctx: PageContext,
+    session: Session,
+    account_id: uuid.UUID,
+    *,
+    status_code: int = 200,
+    **extra: Any,
+) -> Response:
+    """Account 360 with its forms; call inside a transaction. ``extra`` carries a failed
+    form's values and errors (``errors``/``form``, or ``form_values``/``form_errors``)."""
+    view = account360.account_360(session, ctx.actor, account_id)
+    extra.setdefault("errors", {})
+    return render(
+        request,
+        ctx,
+        "accounts/detail.html",
+        status_code=status_code,
+        active="portfolio",
+        view=view,
+        activity_kinds=list(ActivityKind),
+        now=utc_now(),
+        products=product_groups(session, ctx.actor),
+        billing_periods=terms.BILLING_PERIODS,
+        **extra,
+    )
 
 
 @router.get("/accounts/{account_id}/timeline")
@@ -139,18 +160,14 @@ async def add_activity(
             activities.create_activity(session, ctx.actor, parse(ActivityCreate, values))
     except Invalid as exc:
         with session.begin():
-            view = account360.account_360(session, ctx.actor, account_id)
-            return render(
+            return account_page(
                 request,
                 ctx,
-                "accounts/detail.html",
-                active="portfolio",
-                view=view,
-                activity_kinds=list(ActivityKind),
-                now=utc_now(),
+                session,
+                account_id,
+                status_code=422,
                 errors=errors_by_field(exc),
                 form=values,
-                status_code=422,
             )
     return redirect(f"/accounts/{account_id}#timeline", flash=N_("Activity added."))
 
@@ -162,7 +179,9 @@ def _local_to_utc(value: Any, zone: str) -> datetime:
     try:
         local = datetime.fromisoformat(str(value))
     except ValueError:
-        raise Invalid.field("occurred_at", "must be a date and time") from None
+        raise Invalid.field(
+            "occurred_at", "must be a date and time", code="datetime_parsing"
+        ) from None
     return local.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
 
 

@@ -137,7 +137,9 @@ async def change_password(request: Request, ctx: Signed, session: DbSession) -> 
     try:
         data = parse(PasswordChange, values)
         if form.get("new_password_again") != data.new_password:
-            raise Invalid.field("new_password_again", "does not match the new password")
+            raise Invalid.field(
+                "new_password_again", "does not match the new password", code="mismatch"
+            )
         with session.begin():
             users.change_own_password(session, ctx.actor, data.current_password, data.new_password)
     except Invalid as exc:
