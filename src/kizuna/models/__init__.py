@@ -5,6 +5,8 @@ from kizuna.models.activity import Activity, activity_contact, activity_user
 from kizuna.models.audit import AuditEvent
 from kizuna.models.contact import Contact, ContactRoleLink
 from kizuna.models.custom_field import CustomFieldDefinition
+from kizuna.models.importing import ImportKind, ImportRun, ImportStatus, SavedMapping
+from kizuna.models.job import Job, JobStatus
 from kizuna.models.product import Product
 from kizuna.models.subscription import Subscription
 from kizuna.models.survey import SurveyResponse
@@ -18,7 +20,13 @@ __all__ = [
     "Contact",
     "ContactRoleLink",
     "CustomFieldDefinition",
+    "ImportKind",
+    "ImportRun",
+    "ImportStatus",
+    "Job",
+    "JobStatus",
     "Product",
+    "SavedMapping",
     "Subscription",
     "SurveyResponse",
     "Team",

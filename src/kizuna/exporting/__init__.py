@@ -1,0 +1,1 @@
+"""Take the data out: every object and whole-database snapshots, CSV and Parquet."""

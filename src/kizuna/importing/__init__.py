@@ -1,0 +1,1 @@
+"""Bring a company's customer data in: sources, mapping, validation, upsert (C1, C14)."""

@@ -1,0 +1,1 @@
+"""Background work: job handlers by dotted name and the worker that runs them."""

@@ -1,0 +1,1 @@
+"""The durable job queue: enqueue in the caller's transaction, claim safely, report progress."""
