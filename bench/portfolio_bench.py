@@ -33,12 +33,11 @@ from benchkit.machine import describe
 from benchkit.server import logged_in_client, running_server
 from benchkit.timing import Probe, Summary, run_probes, summarize
 from portfolio_build import PASSWORD, BuiltData, Sizes, build
-from portfolio_probes import measured_probes, warmup_probes
+from portfolio_probes import measured_probes, variant_order, warmup_probes
 from portfolio_report import BUDGETS_MS, ENGINE_NAMES, EngineResult, Report, merge_saved, write_docs
 from portfolio_report import save as save_results
 
 SEED = 20_260_520
-QUIET_WAIT_SECONDS = 120
 console = Console()
 
 
@@ -51,6 +50,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--sqlite-analyze", action="store_true",
         help="run ANALYZE on SQLite after loading (the app itself never does)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--quiet-wait", type=int, default=120, metavar="SECONDS",
+        help="before measuring, wait up to this long for the load average to drop",
     )  # fmt: skip
     parser.add_argument("--no-docs", action="store_true", help="do not touch docs/benchmarks.md")
     return parser.parse_args(argv)
@@ -74,10 +77,10 @@ def _progress() -> Progress:
     )  # fmt: skip
 
 
-def wait_until_quiet() -> None:
+def wait_until_quiet(seconds: int) -> None:
     """Other work on the machine skews latency: wait (bounded) for the load to drop."""
     limit = 0.5 * (os.cpu_count() or 1)
-    deadline = time.monotonic() + QUIET_WAIT_SECONDS
+    deadline = time.monotonic() + seconds
     while os.getloadavg()[0] > limit and time.monotonic() < deadline:
         time.sleep(5)
     if os.getloadavg()[0] > limit:
@@ -85,23 +88,25 @@ def wait_until_quiet() -> None:
                       "the machine is busy, results will be noisy[/]")  # fmt: skip
 
 
-def time_probes(base: str, data: BuiltData, requests: int) -> tuple[list[tuple[Probe, float]], int]:
+def time_probes(
+    base: str, data: BuiltData, args: argparse.Namespace
+) -> tuple[list[tuple[Probe, float]], int]:
     """Log in, warm up, then time the interleaved probes; returns samples and warm-up count."""
     rng = random.Random(SEED)
     warmup = warmup_probes(data, rng)
-    measured = measured_probes(data, requests, rng)
+    measured = measured_probes(data, args.requests, rng)
     client = logged_in_client(base, data.login_email, PASSWORD)
     with closing(client), _progress() as progress:
         task = progress.add_task("warm-up", total=len(warmup))
         run_probes(client, warmup, lambda: progress.advance(task))
-        wait_until_quiet()
+        wait_until_quiet(args.quiet_wait)
         task = progress.add_task("measuring", total=len(measured))
         samples = run_probes(client, measured, lambda: progress.advance(task))
     return samples, len(warmup)
 
 
 def summarise(
-    samples: list[tuple[Probe, float]],
+    samples: list[tuple[Probe, float]], order: list[str]
 ) -> tuple[dict[str, Summary], dict[str, dict[str, Summary]]]:
     by_page: dict[str, list[float]] = defaultdict(list)
     by_variant: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
@@ -110,7 +115,7 @@ def summarise(
         by_variant[probe.page][probe.variant].append(ms)
     pages = {page: summarize(by_page[page]) for page in BUDGETS_MS}
     variants = {
-        page: {name: summarize(values) for name, values in by_variant[page].items()}
+        page: {name: summarize(by_variant[page][name]) for name in order if by_variant[page][name]}
         for page in BUDGETS_MS
     }
     return pages, variants
@@ -127,9 +132,9 @@ def run_engine(engine: str, args: argparse.Namespace) -> EngineResult:
         database_bytes = size_on_disk(url)
         with running_server(url, Path(logs) / "server.log") as base:
             load_before = os.getloadavg()[0]
-            samples, warmup = time_probes(base, data, args.requests)
+            samples, warmup = time_probes(base, data, args)
             load_after = os.getloadavg()[0]
-    pages, variants = summarise(samples)
+    pages, variants = summarise(samples, variant_order(data))
     return EngineResult(
         engine=engine, server=version, measured_at=datetime.now(UTC).strftime("%Y-%m-%d"),
         sizes={"accounts": sizes.accounts, "activities": sizes.activities},

@@ -385,6 +385,7 @@ class CustomerData:
         }  # fmt: skip
 
     def _comment(self, nps: bool, score: int) -> str:
+        pool: tuple[str, ...]
         if not nps:
             pool = texts.CSAT_COMMENTS_GOOD if score >= 4 else texts.CSAT_COMMENTS_BAD
         elif score >= 9:

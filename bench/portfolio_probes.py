@@ -15,6 +15,7 @@ from portfolio_build import BuiltData
 PORTFOLIO = "Portfolio"
 ACCOUNT_360 = "Account 360"
 HEAVY_SHARE = 0.25
+RANDOM, HEAVIEST = "random", "heaviest 10"
 
 
 def portfolio_variants(data: BuiltData) -> list[tuple[str, dict[str, str]]]:
@@ -36,6 +37,11 @@ def portfolio_variants(data: BuiltData) -> list[tuple[str, dict[str, str]]]:
     ]  # fmt: skip
 
 
+def variant_order(data: BuiltData) -> list[str]:
+    """Variant names in the order the report lists them."""
+    return [name for name, _ in portfolio_variants(data)] + [HEAVIEST, RANDOM]
+
+
 def portfolio_probes(data: BuiltData, count: int) -> list[Probe]:
     variants = portfolio_variants(data)
     return [
@@ -49,9 +55,9 @@ def account_probes(data: BuiltData, count: int, rng: random.Random) -> list[Prob
     probes = []
     for i in range(count):
         if i < count * HEAVY_SHARE:
-            probes.append(Probe(ACCOUNT_360, "heaviest 10", f"/accounts/{heavy[i % len(heavy)]}"))
+            probes.append(Probe(ACCOUNT_360, HEAVIEST, f"/accounts/{heavy[i % len(heavy)]}"))
         else:
-            probes.append(Probe(ACCOUNT_360, "random", f"/accounts/{rng.choice(data.account_ids)}"))
+            probes.append(Probe(ACCOUNT_360, RANDOM, f"/accounts/{rng.choice(data.account_ids)}"))
     return probes
 
 

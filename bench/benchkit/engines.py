@@ -28,7 +28,7 @@ def temporary_database(engine: str) -> Iterator[str]:
     elif engine == "postgresql":
         if str(REPO / "tests") not in sys.path:
             sys.path.insert(0, str(REPO / "tests"))
-        from pg import running_postgres  # tests/ is not a package: imported by path
+        from pg import running_postgres  # type: ignore[import-not-found]  # tests/ by path
 
         with running_postgres() as url:
             yield url

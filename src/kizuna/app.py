@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -14,6 +15,7 @@ from kizuna.api import errors as api_errors
 from kizuna.api.router import api_router
 from kizuna.config import Settings
 from kizuna.db.session import Database
+from kizuna.jobs.runner import Worker
 from kizuna.kit.errors import DomainError
 from kizuna.logging import configure as configure_logging
 from kizuna.web import errors as web_errors
@@ -32,6 +34,9 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         docs_url="/api/docs",
         redoc_url=None,
         openapi_url="/api/openapi.json",
+        lifespan=_embedded_worker
+        if settings.embedded_worker and settings.environment != "test"
+        else None,
     )
     app.state.settings = settings
     app.state.database = database or Database.from_url(settings.database_url)
@@ -39,6 +44,17 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.include_router(api_router)
     mount_web(app, settings)
     return app
+
+
+@asynccontextmanager
+async def _embedded_worker(app: FastAPI) -> AsyncIterator[None]:
+    """A job worker thread beside the web server (``settings.embedded_worker``)."""
+    thread, stop = Worker(app.state.database, app.state.settings).start_in_thread()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=10)  # a long job is left to finish or to the stale sweep
 
 
 Handler = Callable[[Request, Exception], Response]

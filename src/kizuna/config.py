@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     log_json: bool = False
+    # The web process runs a job worker thread, so `make run` needs nothing else. Production
+    # runs `kizuna worker` processes instead and sets KIZUNA_EMBEDDED_WORKER=false.
+    embedded_worker: bool = True
 
     @model_validator(mode="after")
     def _refuse_example_secret(self) -> Settings:

@@ -26,6 +26,8 @@ class Permission(StrEnum):
     USER_READ = "user:read"
     USER_ADMIN = "user:admin"
     AUDIT_READ = "audit:read"
+    IMPORT_RUN = "import:run"  # bulk import (each kind also needs its own write permission)
+    EXPORT_RUN = "export:run"  # bulk export of everything (a copy of the whole customer base)
 
 
 class Scope(StrEnum):
@@ -49,6 +51,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     | _READ
     | _CUSTOMER_WRITE
     | {
+        Permission.IMPORT_RUN,
+        Permission.EXPORT_RUN,
         Permission.ACCOUNT_DELETE,
         Permission.SURVEY_WRITE,
         Permission.SUBSCRIPTION_WRITE,
@@ -67,7 +71,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 _READ_PERMISSIONS = frozenset(
-    {Permission.PUBLIC, Permission.AUTHENTICATED, Permission.AUDIT_READ} | _READ
+    {Permission.PUBLIC, Permission.AUTHENTICATED, Permission.AUDIT_READ, Permission.EXPORT_RUN}
+    | _READ
 )
 SCOPE_PERMISSIONS: dict[Scope, frozenset[Permission]] = {
     Scope.READ: _READ_PERMISSIONS,

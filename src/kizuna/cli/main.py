@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from kizuna.cli import admin, setup
+from kizuna.cli import admin, setup, worker
 
 app = typer.Typer(
     name="kizuna",
@@ -17,3 +17,4 @@ app = typer.Typer(
 setup.register(app)
 app.add_typer(admin.users_app, name="users")
 app.add_typer(admin.tokens_app, name="tokens")
+worker.register(app)

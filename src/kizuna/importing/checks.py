@@ -1,0 +1,96 @@
+"""Checks on prepared rows that need more than one cell: business rules, derived values,
+duplicates inside the file, and what a new record must have."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from kizuna.importing.refs import identity
+from kizuna.importing.rowprep import Prepared, Problem
+from kizuna.importing.spec import KindSpec
+from kizuna.models.importing import ImportKind
+from kizuna.subscription import terms
+
+
+def row_rules(spec: KindSpec, row: Prepared, columns: dict[str, str]) -> list[Problem]:
+    """Derived values first (a line's currency and MRR), then the kind's rules."""
+    problems: list[Problem] = []
+    if spec.kind is ImportKind.SUBSCRIPTIONS:
+        problems += _line_values(row, columns)
+    row.values.pop("_account_currency", None)
+    for rule in spec.rules:
+        for target, code, message in rule(row.values):
+            problems.append(_problem(row, target, code, message, columns))
+    return problems
+
+
+def _line_values(row: Prepared, columns: dict[str, str]) -> list[Problem]:
+    values = row.values
+    account_currency = values.get("_account_currency")
+    if "currency" not in values and account_currency:
+        values["currency"] = account_currency
+    if account_currency and values.get("currency") != account_currency:
+        return [
+            _problem(
+                row,
+                "currency",
+                "currency_mismatch",
+                f"must be the account's currency ({account_currency})",
+                columns,
+            )
+        ]
+    if values.get("mrr_amount") is None and values.get("unit_list_price_amount") is not None:
+        values["mrr_amount"] = terms.mrr_from_list_price(
+            values["unit_list_price_amount"],
+            values.get("quantity", 1),
+            values.get("discount_percent", 0),
+            values.get("billing_period_months", 1),
+        )
+    return []
+
+
+def duplicates(
+    spec: KindSpec,
+    match_key: str,
+    rows: list[Prepared],
+    seen: dict[int, int],
+    columns: dict[str, str],
+) -> list[Problem]:
+    """Rows whose identity appeared earlier in the same file (``seen``: digest → row)."""
+    problems = []
+    for row in rows:
+        key = identity(spec, match_key, row)
+        if key is None:
+            continue
+        digest = int.from_bytes(hashlib.blake2b(repr(key).encode(), digest_size=8).digest())
+        first = seen.setdefault(digest, row.number)
+        if first != row.number:
+            target = match_key if key[0] == match_key else spec.natural_key[0]
+            problems.append(
+                _problem(
+                    row, target, "duplicate_in_file", f"the same record as row {first}", columns
+                )
+            )
+    return problems
+
+
+def required_on_create(spec: KindSpec, row: Prepared, columns: dict[str, str]) -> list[Problem]:
+    """A row that creates a record must carry what the record cannot be without."""
+    missing = [c for c in spec.required_on_create if row.values.get(c) is None]
+    missing += [
+        t for t, ref in spec.refs.items() if ref.required and row.values.get(ref.column) is None
+    ]
+    return [
+        _problem(row, name, "required", "needed to create a new record", columns)
+        for name in missing
+    ]
+
+
+def _problem(
+    row: Prepared, target: str, code: str, message: str, columns: dict[str, str]
+) -> Problem:
+    value: Any = row.values.get(target, row.refs.get(target, ""))
+    return Problem(
+        row.number, columns.get(target, target), "" if value is None else str(value), code, message
+    )

@@ -1,0 +1,228 @@
+"""The import engine: check every row, then write them all in the caller's transaction.
+
+Two passes over the file keep memory bounded. The first prepares and checks each chunk of
+rows (types, value maps, references, duplicates inside the file, custom fields, business
+rules, existing matches) and spills the good rows to a temporary file. The second reads
+the spill and inserts or updates in bulk. Nothing is written when any row is bad, unless
+the user chose to skip bad rows. The caller owns the transaction, so a failure anywhere
+leaves the database exactly as it was.
+"""
+
+from __future__ import annotations
+
+import pickle
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from kizuna.customfield import service as custom_fields
+from kizuna.customfield.values import FieldSpec, validate_values
+from kizuna.importing import checks
+from kizuna.importing.mapping import Mapping
+from kizuna.importing.refs import find_existing, identity, resolve_refs
+from kizuna.importing.rowprep import Prepared, Problem, RowPreparer
+from kizuna.importing.sources import Source
+from kizuna.importing.spec import SPECS, KindSpec
+from kizuna.importing.write import ChunkWriter, Counts
+
+CHUNK = 5_000
+KEPT_PROBLEMS = 1_000
+
+Progress = Callable[[str, int, int | None], None]
+
+
+@dataclass
+class Outcome:
+    """What an import found and did; ``problems`` holds the first ``KEPT_PROBLEMS``."""
+
+    total_rows: int = 0
+    invalid_rows: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    problem_count: int = 0
+    counts: Counts = field(default_factory=Counts)
+    written: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.invalid_rows == 0
+
+
+@dataclass(slots=True)
+class _Spilled:
+    number: int
+    values: dict[str, Any]
+    custom: dict[str, Any]
+    existing_id: Any
+
+
+class Importer:
+    """One import of one file of one kind; ``run`` validates and (maybe) writes."""
+
+    def __init__(
+        self,
+        session: Session,
+        source: Source,
+        mapping: Mapping,
+        *,
+        now: datetime,
+        progress: Progress | None = None,
+        problem_sink: Callable[[Problem], None] | None = None,
+    ) -> None:
+        self.session = session
+        self.source = source
+        self.mapping = mapping
+        self.spec: KindSpec = SPECS[mapping.kind]
+        self.match_key = mapping.options.match_key
+        self.now = now
+        self.progress = progress or (lambda _stage, _done, _total: None)
+        self.problem_sink = problem_sink
+        self.preparer = RowPreparer(mapping, source.info.headers)
+        self.columns = {t: c for t, _s, _p, c in self.preparer.columns}
+        self.custom_specs = self._custom_specs()
+
+    def run(self, *, write: bool, skip_invalid: bool = False) -> Outcome:
+        """Check every row; write when asked and the file is clean (or bad rows skipped)."""
+        outcome = Outcome()
+        with tempfile.TemporaryFile(prefix="kizuna-import-") as spill:
+            self._check_all(outcome, spill)
+            if write and (outcome.ok or skip_invalid):
+                spill.seek(0)
+                self._write_all(outcome, spill)
+                outcome.written = True
+        outcome.counts.skipped = outcome.invalid_rows if outcome.written else 0
+        return outcome
+
+    # -- pass 1 ---------------------------------------------------------------------------
+    def _check_all(self, outcome: Outcome, spill: Any) -> None:
+        seen: dict[int, int] = {}
+        for chunk in _chunks(self.source.rows()):
+            good: list[Prepared] = []
+            for row in chunk:
+                prepared, problems = self.preparer.prepare(row)
+                self._report(outcome, problems)
+                if prepared is not None:
+                    good.append(prepared)
+            outcome.total_rows += len(chunk)
+            checked = self._check_chunk(good, seen, outcome)
+            pickle.dump(checked, spill, protocol=pickle.HIGHEST_PROTOCOL)
+            self.progress("validating", outcome.total_rows, None)
+
+    def _check_chunk(
+        self, rows: list[Prepared], seen: dict[int, int], outcome: Outcome
+    ) -> list[_Spilled]:
+        problems = resolve_refs(self.session, self.spec, rows, self.columns)
+        bad = {p.row for p in problems}
+        rows = [r for r in rows if r.number not in bad]
+        for row in rows:
+            problems += checks.row_rules(self.spec, row, self.columns)
+        problems += checks.duplicates(self.spec, self.match_key, rows, seen, self.columns)
+        bad = {p.row for p in problems}
+        rows = [r for r in rows if r.number not in bad]
+        existing = find_existing(self.session, self.spec, self.match_key, rows)
+        spilled = []
+        for row in rows:
+            stored = existing.get(identity(self.spec, self.match_key, row) or ())
+            row_problems = self._custom_problems(row, stored)
+            if stored is None:
+                row_problems += checks.required_on_create(self.spec, row, self.columns)
+            if row_problems:
+                problems += row_problems
+                continue
+            spilled.append(
+                _Spilled(row.number, row.values, row.custom, stored["id"] if stored else None)
+            )
+        self._report(outcome, problems)
+        return spilled
+
+    def _custom_problems(self, row: Prepared, stored: dict[str, Any] | None) -> list[Problem]:
+        if not row.custom and (stored is not None or not self.custom_specs):
+            return []
+        specs = (
+            self.custom_specs
+            if stored is None
+            else [
+                FieldSpec(
+                    s.key, s.field_type, False, s.choices, s.min_value, s.max_value, s.max_length
+                )
+                for s in self.custom_specs
+            ]
+        )
+        existing = stored.get("custom_fields") if stored else None
+        merged, found = validate_values(specs, row.custom, existing=existing)
+        row.values["custom_fields"] = merged
+        return [
+            Problem(
+                row.number,
+                self.columns.get(f"custom.{p.loc[-1]}", str(p.loc[-1])),
+                str(row.custom.get(str(p.loc[-1]), "")),
+                p.code,
+                p.message,
+            )
+            for p in found
+        ]
+
+    def _custom_specs(self) -> list[FieldSpec]:
+        if self.spec.custom_object is None:
+            return []
+        return [
+            FieldSpec(
+                d.key,
+                d.field_type,
+                d.required,
+                tuple(d.choices),
+                d.min_value,
+                d.max_value,
+                d.max_length,
+            )
+            for d in custom_fields.list_definitions(
+                self.session, self.spec.custom_object, active_only=True
+            )
+        ]
+
+    def _report(self, outcome: Outcome, problems: list[Problem]) -> None:
+        if not problems:
+            return
+        outcome.invalid_rows += len({p.row for p in problems})
+        outcome.problem_count += len(problems)
+        room = KEPT_PROBLEMS - len(outcome.problems)
+        if room > 0:
+            outcome.problems.extend(problems[:room])
+        if self.problem_sink is not None:
+            for problem in problems:
+                self.problem_sink(problem)
+
+    # -- pass 2 ---------------------------------------------------------------------------
+    def _write_all(self, outcome: Outcome, spill: Any) -> None:
+        writer = ChunkWriter(self.session, self.spec, now=self.now)
+        done = 0
+        while True:
+            try:
+                chunk: list[_Spilled] = pickle.load(spill)  # noqa: S301 - our own temp file
+            except EOFError:
+                break
+            writer.write([(s.values, s.existing_id) for s in chunk], outcome.counts)
+            done += len(chunk)
+            self.progress("writing", done, outcome.total_rows - outcome.invalid_rows)
+
+
+def _chunks(rows: Iterator[Any]) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def problems_csv_header() -> list[str]:
+    return ["row", "column", "value", "code", "message"]
+
+
+def problem_cells(problem: Problem) -> list[object]:
+    return [problem.row, problem.column, problem.value, problem.code, problem.message]

@@ -1,0 +1,97 @@
+"""Resolve references (account_ref, product_ref, contact_ref, owners) for a chunk of rows in
+one query per reference, and find which rows already exist (the upsert match)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Table, or_, select, tuple_
+from sqlalchemy.orm import Session
+
+from kizuna.importing.rowprep import Prepared, Problem
+from kizuna.importing.spec import KindSpec, RefSpec
+
+
+def resolve_refs(
+    session: Session, spec: KindSpec, rows: Sequence[Prepared], columns: dict[str, str]
+) -> list[Problem]:
+    """Put each reference's id in ``row.values[ref.column]``; unknown keys are problems.
+
+    ``columns`` names the source column of each target (for the report). An account
+    reference also brings the account's currency (``_account_currency``) for the checks.
+    """
+    problems: list[Problem] = []
+    for target, ref in spec.refs.items():
+        keys = {r.refs[target] for r in rows if target in r.refs}
+        found = _lookup(session, ref, keys) if keys else {}
+        for row in rows:
+            key = row.refs.get(target)
+            if key is None:
+                continue
+            hit = found.get(key)
+            if hit is None:
+                problems.append(
+                    Problem(
+                        row.number,
+                        columns.get(target, target),
+                        key,
+                        "unknown_reference",
+                        _unknown(ref),
+                    )
+                )
+                continue
+            row.values[ref.column] = hit[0]
+            if ref.column == "account_id":
+                row.values["_account_currency"] = hit[1]
+    return problems
+
+
+def _lookup(session: Session, ref: RefSpec, keys: set[str]) -> dict[str, tuple[uuid.UUID, Any]]:
+    table = ref.table
+    extra = table.c.currency if "currency" in table.c else table.c.id
+    conditions = [table.c[column].in_(keys) for column in ref.lookups]
+    rows = session.execute(
+        select(table.c.id, extra, *(table.c[c] for c in ref.lookups)).where(or_(*conditions))
+    ).all()
+    found: dict[str, tuple[uuid.UUID, Any]] = {}
+    for row in rows:  # the first lookup column wins (external id before domain)
+        for value in reversed(row[2:]):
+            if value is not None and value in keys:
+                found[value] = (row[0], row[1])
+    return found
+
+
+def _unknown(ref: RefSpec) -> str:
+    return f"no {ref.table.name} with this {' or '.join(ref.lookups)}"
+
+
+def identity(spec: KindSpec, match_key: str, row: Prepared) -> tuple[Any, ...] | None:
+    """What identifies ``row`` among stored rows: its match key, else the natural key."""
+    value = row.values.get(match_key)
+    if value is not None:
+        return (match_key, value)
+    if spec.natural_key and all(row.values.get(c) is not None for c in spec.natural_key):
+        return ("natural", *(row.values[c] for c in spec.natural_key))
+    return None
+
+
+def find_existing(
+    session: Session, spec: KindSpec, match_key: str, rows: Iterable[Prepared]
+) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """Stored rows (as column dicts) keyed by the identity of the incoming rows."""
+    table: Table = spec.table
+    wanted = {k for k in (identity(spec, match_key, r) for r in rows) if k is not None}
+    by_key = [k[1] for k in wanted if k[0] == match_key]
+    natural = [k[1:] for k in wanted if k[0] == "natural"]
+    found: dict[tuple[Any, ...], dict[str, Any]] = {}
+    if by_key:
+        for row in session.execute(select(table).where(table.c[match_key].in_(by_key))).mappings():
+            found[(match_key, row[match_key])] = dict(row)
+    if natural:
+        columns = [table.c[c] for c in spec.natural_key]
+        stmt = select(table).where(tuple_(*columns).in_(natural))
+        for row in session.execute(stmt).mappings():
+            found[("natural", *(row[c] for c in spec.natural_key))] = dict(row)
+    return found

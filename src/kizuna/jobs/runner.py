@@ -1,0 +1,232 @@
+"""The worker: claim a job, run its handler, record the outcome; repeat.
+
+It runs embedded in the web process (a thread, ``settings.embedded_worker``) or as
+``kizuna worker`` processes; on PostgreSQL any number of them may share the queue.
+
+Each step is its own short transaction: claim (commit), run the handler (which opens its
+own), then complete or fail (commit). While a handler runs, a heartbeat thread bumps the
+job's ``heartbeat_at``; a worker that dies mid-job (``kill -9``) stops beating and another
+worker's sweep (:func:`kizuna.queue.service.requeue_stale`) queues the job again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import structlog
+
+from kizuna.config import Settings
+from kizuna.db.session import Database
+from kizuna.jobs import handlers, registry
+from kizuna.jobs.registry import JobContext
+from kizuna.kit.errors import DomainError
+from kizuna.queue import service as queue
+
+log = structlog.get_logger("kizuna.jobs")
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    """What the worker keeps of a claimed job once the claim is committed."""
+
+    id: uuid.UUID
+    name: str
+    payload: dict[str, Any]
+    attempt: int
+    max_attempts: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A handler's result, or the error to record and whether it may be retried."""
+
+    result: dict[str, Any] | None = None
+    error: str = ""
+    retry: bool = False
+
+
+class Worker:
+    """Runs queued jobs whose name is in ``names`` (all jobs when None)."""
+
+    stale_after = timedelta(minutes=5)  # a running job without a heartbeat this long is lost
+    sweep_interval = 30.0  # seconds between requeue_stale sweeps
+    heartbeat_interval = 30.0  # seconds between heartbeats while a handler runs
+    error_backoff = 5.0  # seconds to wait after the queue itself failed (database down)
+
+    def __init__(
+        self,
+        database: Database,
+        settings: Settings,
+        worker_id: str | None = None,
+        names: Collection[str] | None = None,
+        poll_interval: float = 0.5,
+    ) -> None:
+        handlers.load_all()
+        self.database = database
+        self.settings = settings
+        self.worker_id = worker_id or default_worker_id()
+        self.names = frozenset(names) if names is not None else None
+        self.poll_interval = poll_interval
+
+    def run_once(self) -> bool:
+        """Claim one due job and run it to completion; False when there was none.
+
+        Handler exceptions are recorded on the job (with the traceback): a DomainError is
+        final, any other exception is retried with backoff until ``max_attempts``. A job
+        whose name has no handler in this process fails at once. Errors of the queue
+        itself (database unreachable, locked) propagate to the caller.
+        """
+        job = self._claim()
+        if job is None:
+            return False
+        log.info(
+            "job.claimed",
+            job_id=str(job.id),
+            job=job.name,
+            attempt=job.attempt,
+            worker=self.worker_id,
+        )
+        started = time.monotonic()
+        with self._heartbeats(job.id):
+            outcome = self._run(job)
+        self._record(job, outcome, time.monotonic() - started)
+        return True
+
+    def run_forever(self, stop: threading.Event) -> None:
+        """Run jobs until ``stop`` is set (the job in hand is finished first).
+
+        Sleeps ``poll_interval`` when the queue is empty and sweeps for stale jobs every
+        ``sweep_interval`` seconds.
+        """
+        log.info("worker.started", worker=self.worker_id, names=sorted(self.names or []) or "all")
+        next_sweep = 0.0
+        while not stop.is_set():
+            if time.monotonic() >= next_sweep:
+                self._sweep()
+                next_sweep = time.monotonic() + self.sweep_interval
+            try:
+                worked = self.run_once()
+            except Exception:
+                log.exception("worker.error", worker=self.worker_id)
+                stop.wait(self.error_backoff)
+                continue
+            if not worked:
+                stop.wait(self.poll_interval)
+        log.info("worker.stopped", worker=self.worker_id)
+
+    def start_in_thread(self) -> tuple[threading.Thread, threading.Event]:
+        """Run :meth:`run_forever` in a daemon thread; set the event to stop it, then join."""
+        stop = threading.Event()
+        thread = threading.Thread(
+            target=self.run_forever,
+            args=(stop,),
+            name=f"kizuna-worker-{self.worker_id}",
+            daemon=True,
+        )
+        thread.start()
+        return thread, stop
+
+    def _claim(self) -> ClaimedJob | None:
+        with self.database.sessions() as session, session.begin():
+            job = queue.claim(session, self.worker_id, self.names)
+            if job is None:
+                return None
+            return ClaimedJob(job.id, job.name, dict(job.payload), job.attempts, job.max_attempts)
+
+    def _run(self, job: ClaimedJob) -> Outcome:
+        handler = registry.get_handler(job.name)
+        if handler is None:
+            known = ", ".join(registry.registered_names()) or "none"
+            return Outcome(error=f"no handler registered for job {job.name!r} (known: {known})")
+        context = JobContext(
+            database=self.database,
+            settings=self.settings,
+            job_id=job.id,
+            name=job.name,
+            payload=job.payload,
+            attempt=job.attempt,
+        )
+        try:
+            result = handler(context)
+        except DomainError:
+            return Outcome(error=traceback.format_exc())
+        except Exception:
+            return Outcome(error=traceback.format_exc(), retry=True)
+        return _checked(result)
+
+    def _record(self, job: ClaimedJob, outcome: Outcome, seconds: float) -> None:
+        fields = {"job_id": str(job.id), "job": job.name, "seconds": round(seconds, 3)}
+        with self.database.sessions() as session, session.begin():
+            if outcome.result is not None:
+                kept = queue.complete(session, job.id, outcome.result, worker_id=self.worker_id)
+            else:
+                kept = queue.fail(
+                    session, job.id, outcome.error, retry=outcome.retry, worker_id=self.worker_id
+                )
+        if not kept:
+            log.warning("job.outcome_discarded", reason="cancelled or taken over", **fields)
+        elif outcome.result is not None:
+            log.info("job.done", **fields)
+        else:
+            last_line = outcome.error.strip().splitlines()[-1] if outcome.error.strip() else ""
+            retrying = outcome.retry and job.attempt < job.max_attempts
+            log.warning("job.retry" if retrying else "job.failed", error=last_line, **fields)
+
+    def _sweep(self) -> None:
+        try:
+            with self.database.sessions() as session, session.begin():
+                count = queue.requeue_stale(session, older_than=self.stale_after)
+        except Exception:
+            log.exception("worker.sweep_error", worker=self.worker_id)
+            return
+        if count:
+            log.warning("job.stale_recovered", count=count, worker=self.worker_id)
+
+    @contextmanager
+    def _heartbeats(self, job_id: uuid.UUID) -> Iterator[None]:
+        """Beat for ``job_id`` every ``heartbeat_interval`` seconds until the block ends."""
+        done = threading.Event()
+
+        def beat() -> None:
+            while not done.wait(self.heartbeat_interval):
+                try:
+                    with self.database.sessions() as session, session.begin():
+                        queue.heartbeat(session, job_id)
+                except Exception:
+                    log.exception("job.heartbeat_error", job_id=str(job_id))
+
+        thread = threading.Thread(target=beat, name=f"kizuna-heartbeat-{job_id}", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            done.set()
+            thread.join()
+
+
+def default_worker_id() -> str:
+    """``host:pid:random`` — unique per worker, readable in ``kizuna jobs list``."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def _checked(result: object) -> Outcome:
+    if result is None:
+        return Outcome(result={})
+    if not isinstance(result, dict):
+        return Outcome(error=f"handler returned {type(result).__name__}, expected a dict")
+    try:
+        json.dumps(result)
+    except (TypeError, ValueError) as exc:
+        return Outcome(error=f"handler result is not JSON: {exc}")
+    return Outcome(result=result)
