@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from kizuna.cli import admin, setup, worker
+from kizuna.cli import admin, data, setup, worker
 
 app = typer.Typer(
     name="kizuna",
@@ -15,6 +15,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 setup.register(app)
+data.register(app)
 app.add_typer(admin.users_app, name="users")
 app.add_typer(admin.tokens_app, name="tokens")
 worker.register(app)

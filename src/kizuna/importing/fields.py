@@ -96,6 +96,9 @@ def _bool(name: str, description: str) -> TargetField:
 
 
 _EXTERNAL_ID = _text("external_id", "the record's id in the source system")
+# Kizuna's own id: exports carry it, so an export re-imports onto the same records (and
+# into an empty database as the same records).
+KIZUNA_ID = _text("id", "Kizuna's own id, as exports write it")
 _ACCOUNT_REF = _ref(
     "account_ref", "account", "the account's external id (or its domain)", required=True
 )
@@ -205,12 +208,12 @@ _SURVEY_RESPONSES = (
 )
 
 TARGETS: dict[ImportKind, tuple[TargetField, ...]] = {
-    ImportKind.ACCOUNTS: _ACCOUNTS,
-    ImportKind.CONTACTS: _CONTACTS,
-    ImportKind.PRODUCTS: _PRODUCTS,
-    ImportKind.SUBSCRIPTIONS: _SUBSCRIPTIONS,
-    ImportKind.ACTIVITIES: _ACTIVITIES,
-    ImportKind.SURVEY_RESPONSES: _SURVEY_RESPONSES,
+    ImportKind.ACCOUNTS: (KIZUNA_ID, *_ACCOUNTS),
+    ImportKind.CONTACTS: (KIZUNA_ID, *_CONTACTS),
+    ImportKind.PRODUCTS: (KIZUNA_ID, *_PRODUCTS),
+    ImportKind.SUBSCRIPTIONS: (KIZUNA_ID, *_SUBSCRIPTIONS),
+    ImportKind.ACTIVITIES: (KIZUNA_ID, *_ACTIVITIES),
+    ImportKind.SURVEY_RESPONSES: (KIZUNA_ID, *_SURVEY_RESPONSES),
 }
 
 

@@ -30,7 +30,7 @@ from typing import Any
 import yaml
 
 from kizuna.importing.definition import MATCH_KEYS, Mapping, MappingOptions
-from kizuna.importing.fields import TARGETS, TargetField, target_field
+from kizuna.importing.fields import TARGETS, TargetField, is_custom, target_field
 from kizuna.importing.presets import PRESETS, detect_preset
 from kizuna.importing.salesforce import normalise_salesforce_id
 from kizuna.importing.synonyms import HEADER_SYNONYMS, NAME_PARTS, normalise_header
@@ -182,6 +182,10 @@ def auto_map(kind: ImportKind, headers: Sequence[str]) -> tuple[Mapping, dict[st
         if preset.options.billing_period_months_from is not None:
             options = replace(options, billing_period_months_from=interval)
     _match_synonyms(kind, free, columns, confidence)
+    for header in list(free):  # a Kizuna export names its custom fields custom.<key>
+        if is_custom(header.strip()) and target_field(kind, header.strip()) is not None:
+            columns[header.strip()] = header
+            confidence[header.strip()] = 1.0
     mapping = Mapping(kind=kind, columns=columns, values=values, options=options)
     return mapping, confidence
 

@@ -49,29 +49,49 @@ def resolve_refs(
 
 
 def _lookup(session: Session, ref: RefSpec, keys: set[str]) -> dict[str, tuple[uuid.UUID, Any]]:
+    """key → (id, currency or id). Keys are tried on the lookup columns, and a key that is
+    a UUID also on the id (a Kizuna export writes the id when there is no natural key)."""
     table = ref.table
     extra = table.c.currency if "currency" in table.c else table.c.id
     conditions = [table.c[column].in_(keys) for column in ref.lookups]
+    ids = {k: parsed for k in keys if (parsed := _as_uuid(k)) is not None}
+    if ids:
+        conditions.append(table.c.id.in_(set(ids.values())))
     rows = session.execute(
         select(table.c.id, extra, *(table.c[c] for c in ref.lookups)).where(or_(*conditions))
     ).all()
     found: dict[str, tuple[uuid.UUID, Any]] = {}
+    by_id = {parsed: key for key, parsed in ids.items()}
     for row in rows:  # the first lookup column wins (external id before domain)
+        if row[0] in by_id:
+            found[by_id[row[0]]] = (row[0], row[1])
         for value in reversed(row[2:]):
             if value is not None and value in keys:
                 found[value] = (row[0], row[1])
     return found
 
 
+def _as_uuid(text: str) -> uuid.UUID | None:
+    if len(text) not in (32, 36):
+        return None
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return None
+
+
 def _unknown(ref: RefSpec) -> str:
+    if ref.table.name == "user":
+        return "no user with this e-mail: create the user first, or leave the column out"
     return f"no {ref.table.name} with this {' or '.join(ref.lookups)}"
 
 
 def identity(spec: KindSpec, match_key: str, row: Prepared) -> tuple[Any, ...] | None:
     """What identifies ``row`` among stored rows: its match key, else the natural key."""
-    value = row.values.get(match_key)
-    if value is not None:
-        return (match_key, value)
+    for key in (match_key, "id"):
+        value = row.values.get(key)
+        if value is not None:
+            return (key, value)
     if spec.natural_key and all(row.values.get(c) is not None for c in spec.natural_key):
         return ("natural", *(row.values[c] for c in spec.natural_key))
     return None
@@ -83,12 +103,14 @@ def find_existing(
     """Stored rows (as column dicts) keyed by the identity of the incoming rows."""
     table: Table = spec.table
     wanted = {k for k in (identity(spec, match_key, r) for r in rows) if k is not None}
-    by_key = [k[1] for k in wanted if k[0] == match_key]
     natural = [k[1:] for k in wanted if k[0] == "natural"]
     found: dict[tuple[Any, ...], dict[str, Any]] = {}
-    if by_key:
-        for row in session.execute(select(table).where(table.c[match_key].in_(by_key))).mappings():
-            found[(match_key, row[match_key])] = dict(row)
+    for column in {match_key, "id"}:
+        values = [k[1] for k in wanted if k[0] == column]
+        if values:
+            stmt = select(table).where(table.c[column].in_(values))
+            for row in session.execute(stmt).mappings():
+                found[(column, row[column])] = dict(row)
     if natural:
         columns = [table.c[c] for c in spec.natural_key]
         stmt = select(table).where(tuple_(*columns).in_(natural))

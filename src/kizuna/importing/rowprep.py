@@ -6,10 +6,12 @@ stays (as Salesforce Data Loader does by default), so a partial file never wipes
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlsplit
 
 from kizuna.exporting.writers import unescape_cell
 from kizuna.importing import coerce
@@ -131,8 +133,11 @@ class RowPreparer:
 
     def _typed(self, spec: TargetField, raw: object, currency: str) -> Any:
         kind, options = spec.type, self.options
+        if spec.name == "id":
+            return _uuid(raw)
         if kind == "text":
-            return coerce.to_text(raw, max_length=TEXT_LIMITS.get(spec.name))
+            text = coerce.to_text(raw, max_length=TEXT_LIMITS.get(spec.name))
+            return _normalised(spec.name, text)
         if kind == "int":
             low, high = INT_BOUNDS.get(spec.name, (0, 2_000_000_000))
             return coerce.to_int(raw, minimum=low, maximum=high)
@@ -164,6 +169,23 @@ class RowPreparer:
                 if raw is not None:
                     return coerce.text_of(raw).upper()[:3]
         return "JPY"
+
+
+def _uuid(raw: object) -> uuid.UUID:
+    try:
+        return uuid.UUID(coerce.text_of(raw))
+    except ValueError:
+        raise CellError("not_id", "not a Kizuna id (a UUID)") from None
+
+
+def _normalised(name: str, text: str) -> str:
+    """E-mail addresses compare lower-case; a domain may arrive as a website URL."""
+    if name == "email":
+        return text.lower()
+    if name == "domain":
+        host = urlsplit(text if "//" in text else f"//{text}").hostname or text
+        return host.lower().removeprefix("www.")
+    return text
 
 
 def _cell(values: Sequence[object], positions: list[int]) -> object | None:

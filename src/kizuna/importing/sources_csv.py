@@ -48,7 +48,13 @@ ENCODING_NAMES = {
 
 
 class CsvSource(Source):
-    """A CSV file; values are ``str``, with empty cells as ``None`` (text is not stripped)."""
+    """A CSV file; values are ``str``, with empty cells as ``None``.
+
+    Text is not stripped, so an export round-trips exactly. ``Row.number`` is the record
+    number with the header record as 1 (after any blank records before it): a quoted
+    field holding line breaks makes one record over several physical lines, and one row
+    in Excel, so numbers after it still match what the person sees.
+    """
 
     def __init__(self, path: Path, info: SourceInfo, header_number: int) -> None:
         super().__init__(path, info)
@@ -95,9 +101,9 @@ def _find_header(path: Path, info: SourceInfo) -> tuple[int, list[str]]:
     number = 0
     with _open_text(path, info) as f:
         try:
-            for number, record in enumerate(csv.reader(f, delimiter=info.delimiter or ",")):
+            for number, record in enumerate(csv.reader(f, delimiter=info.delimiter or ","), 1):
                 if any(cell.strip() for cell in record):
-                    return number + 1, record
+                    return number, record
         except csv.Error as exc:
             raise _malformed(exc, number + 1) from exc
     raise SourceError("empty_file", "the file has no rows, only blank lines")

@@ -73,7 +73,7 @@ class ChunkWriter:
         for name, default in self.defaults.items():
             row[name] = default() if callable(default) else default
         row.update(columns)
-        row["id"] = uuid7()
+        row["id"] = columns.get("id") or uuid7()
         row["created_at"] = row["updated_at"] = self.now
         return row
 

@@ -76,6 +76,8 @@ class Worker:
         self.database = database
         self.settings = settings
         self.worker_id = worker_id or default_worker_id()
+        if isinstance(names, str):
+            names = [names]
         self.names = frozenset(names) if names is not None else None
         self.poll_interval = poll_interval
 

@@ -108,6 +108,8 @@ def claim(session: Session, worker_id: str, names: Collection[str] | None = None
     without it the ``status = 'queued'`` guard means two processes can never both claim a
     job: the loser updates nothing and gets ``None``.
     """
+    if isinstance(names, str):  # a lone name is a Collection[str] of its letters
+        names = [names]
     if names is not None and not names:
         return None
     now = utc_now()
