@@ -6,6 +6,7 @@ The write runs in the caller's transaction: one import is one transaction.
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 import uuid
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from kizuna.importing.sources import open_source
 from kizuna.kit.clock import utc_now
 from kizuna.kit.errors import Conflict, FieldProblem, Invalid, NotFound
 from kizuna.models.importing import ImportKind, ImportRun, ImportStatus
+from kizuna.queue import service as queue
 
 # What each kind needs of the actor beyond reading.
 WRITE_PERMISSION: dict[ImportKind, Permission] = {
@@ -249,3 +251,51 @@ def _require_status(run: ImportRun, allowed: set[ImportStatus]) -> None:
 def _safe_name(filename: str) -> str:
     name = Path(filename).name or "upload"
     return "".join(c if c.isalnum() or c in "._-" else "_" for c in name)[-120:]
+
+
+def request_validation(session: Session, actor: Actor, run_id: uuid.UUID) -> ImportRun:
+    """Queue the check of every row (the worker runs it; the page polls its progress)."""
+    run = get_run(session, actor, run_id)
+    require_import(actor, run.kind)
+    _require_status(run, {ImportStatus.UPLOADED, ImportStatus.VALIDATED})
+    run.status = ImportStatus.VALIDATING
+    run.job_id = queue.enqueue(session, "importing.validate", {"run_id": str(run.id)}).id
+    return run
+
+
+def request_execution(session: Session, actor: Actor, run_id: uuid.UUID) -> ImportRun:
+    """Confirm: queue the write. A file with bad rows needs ``skip_invalid``."""
+    run = get_run(session, actor, run_id)
+    require_import(actor, run.kind)
+    _require_status(run, {ImportStatus.VALIDATED})
+    if run.invalid_rows and not run.skip_invalid:
+        raise Conflict(
+            f"{run.invalid_rows} rows are invalid: fix the file or choose to skip them",
+            code="invalid_rows",
+        )
+    run.status = ImportStatus.IMPORTING
+    run.job_id = queue.enqueue(session, "importing.execute", {"run_id": str(run.id)}).id
+    return run
+
+
+def write_progress(
+    workspace: Workspace, run_id: uuid.UUID, stage: str, done: int, total: int | None
+) -> None:
+    """Progress beside the run's files. On SQLite the import holds the write lock until it
+    commits, so progress cannot go through the database; a file can (atomically)."""
+    folder = workspace.folder(run_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    temporary = folder / "progress.json.tmp"
+    temporary.write_text(
+        json.dumps({"stage": stage, "done": done, "total": total}), encoding="utf-8"
+    )
+    temporary.replace(folder / "progress.json")
+
+
+def read_progress(workspace: Workspace, run_id: uuid.UUID) -> dict[str, Any] | None:
+    path = workspace.folder(run_id) / "progress.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib
 
-HANDLER_MODULES: tuple[str, ...] = ("kizuna.jobs.queue",)
+HANDLER_MODULES: tuple[str, ...] = ("kizuna.jobs.queue", "kizuna.jobs.importing")
 
 
 def load_all() -> None:
