@@ -96,7 +96,7 @@ def test_weak_password_is_refused_with_the_field_named(cli_db: str) -> None:
 
 def test_demo_loads_once(cli_db: str) -> None:
     runner.invoke(app, ["migrate"])
-    first = runner.invoke(app, ["demo", "--accounts", "12"])
+    first = runner.invoke(app, ["demo", "--if-empty", "--accounts", "12"])  # as `make run`
     assert first.exit_code == 0, first.output
     assert "admin@demo.kizuna.jp" in first.output
     again = runner.invoke(app, ["demo", "--accounts", "12"])

@@ -91,3 +91,5 @@ CustomFieldAdmin = Annotated[Actor, Depends(need(Permission.CUSTOM_FIELD_ADMIN))
 UserReader = Annotated[Actor, Depends(need(Permission.USER_READ))]
 UserAdmin = Annotated[Actor, Depends(need(Permission.USER_ADMIN))]
 AuditReader = Annotated[Actor, Depends(need(Permission.AUDIT_READ))]
+ImportRunner = Annotated[Actor, Depends(need(Permission.IMPORT_RUN))]
+Exporter = Annotated[Actor, Depends(need(Permission.EXPORT_RUN))]

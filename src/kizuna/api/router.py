@@ -12,6 +12,9 @@ from kizuna.api import (
     audit,
     contacts,
     custom_fields,
+    exports,
+    import_mappings,
+    imports,
     products,
     subscriptions,
     survey_responses,
@@ -34,6 +37,9 @@ for module in (
     tokens,
     custom_fields,
     audit,
+    imports,
+    import_mappings,
+    exports,
 ):
     api_router.include_router(module.router)
 

@@ -45,23 +45,21 @@ def demo(
     """Load the demo company (a Japanese B2B SaaS vendor) into an empty database."""
     from kizuna.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
 
-    db = database()
-    with db.sessions() as session:
-        if if_empty and session.scalar(select(func.count()).select_from(Account)):
-            console.print("demo data already loaded — nothing to do")
-            return
-        with _progress() as progress:
-            task = progress.add_task("demo", total=None)
+    try:
+        with database().sessions() as session, session.begin():
+            if if_empty and session.scalar(select(func.count()).select_from(Account)):
+                console.print("demo data already loaded — nothing to do")
+                return
+            with _progress() as progress:
+                task = progress.add_task("demo", total=None)
 
-            def report(stage: str, done: int, total: int) -> None:
-                progress.update(task, description=stage, completed=done, total=total)
+                def report(stage: str, done: int, total: int) -> None:
+                    progress.update(task, description=stage, completed=done, total=total)
 
-            try:
-                with session.begin():
-                    summary = load_demo(session, seed=seed, accounts=accounts, progress=report)
-            except Conflict as exc:
-                err_console.print(f"[red]✗[/] {exc.message}")
-                raise typer.Exit(1) from None
+                summary = load_demo(session, seed=seed, accounts=accounts, progress=report)
+    except Conflict as exc:
+        err_console.print(f"[red]✗[/] {exc.message}")
+        raise typer.Exit(1) from None
     console.print(f"[green]✓[/] demo company loaded: {summary}")
     console.print(f"  demo logins (password [bold]{DEMO_PASSWORD}[/]):")
     for email, role, _name in DEMO_USERS:

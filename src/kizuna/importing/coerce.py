@@ -48,6 +48,8 @@ def to_int(raw: object, *, minimum: int | None = None, maximum: int | None = Non
         raise CellError("not_integer", "not a whole number")
     if isinstance(raw, int):
         value = raw
+    elif isinstance(raw, str) and len(raw) < 19 and raw.isascii() and raw.isdigit():
+        value = int(raw)  # fast path for plain digits ("1200"): same result, no Decimal
     else:
         number = to_decimal(raw)
         if number != number.to_integral_value():
@@ -67,6 +69,8 @@ def to_decimal(raw: object) -> Decimal:
         raise CellError("not_number", "not a number")
     if isinstance(raw, Decimal):
         value = raw
+    elif isinstance(raw, str) and raw.isascii() and raw.isdigit():
+        value = Decimal(raw)  # fast path for plain digits ("1200"): nothing to clean
     elif isinstance(raw, int | float):
         value = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw)
     else:

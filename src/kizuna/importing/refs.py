@@ -13,24 +13,42 @@ from sqlalchemy.orm import Session
 from kizuna.importing.rowprep import Prepared, Problem
 from kizuna.importing.spec import KindSpec, RefSpec
 
+RefCache = dict[str, dict[str, tuple[uuid.UUID, Any] | None]]
+REF_CACHE_LIMIT = 100_000  # keys remembered per reference target (then forgotten at once)
+
 
 def resolve_refs(
-    session: Session, spec: KindSpec, rows: Sequence[Prepared], columns: dict[str, str]
+    session: Session,
+    spec: KindSpec,
+    rows: Sequence[Prepared],
+    columns: dict[str, str],
+    cache: RefCache | None = None,
 ) -> list[Problem]:
     """Put each reference's id in ``row.values[ref.column]``; unknown keys are problems.
 
     ``columns`` names the source column of each target (for the report). An account
     reference also brings the account's currency (``_account_currency``) for the checks.
+    ``cache`` (target → key → hit, or None when unknown) carries what earlier chunks of the
+    same import found, so that a file naming the same few thousand accounts a million
+    times asks the database once per account. The referenced tables do not change while
+    an import checks its rows, so a remembered answer is the one the query would give.
     """
     problems: list[Problem] = []
     for target, ref in spec.refs.items():
-        keys = {r.refs[target] for r in rows if target in r.refs}
-        found = _lookup(session, ref, keys) if keys else {}
+        known = {} if cache is None else cache.setdefault(target, {})
+        wanted = {r.refs[target] for r in rows if target in r.refs}
+        missing = wanted.difference(known)
+        if missing:
+            found = _lookup(session, ref, missing)
+            if len(known) + len(missing) > REF_CACHE_LIMIT:
+                known.clear()
+            for name in missing:
+                known[name] = found.get(name)
         for row in rows:
             key = row.refs.get(target)
             if key is None:
                 continue
-            hit = found.get(key)
+            hit = known.get(key)
             if hit is None:
                 problems.append(
                     Problem(

@@ -13,14 +13,15 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
-from kizuna.exporting.writers import unescape_cell
 from kizuna.importing import coerce
 from kizuna.importing.coerce import CellError
 from kizuna.importing.fields import TARGETS, TargetField, target_field
 from kizuna.importing.mapping import Mapping, map_value
 from kizuna.importing.sources import Row
+from kizuna.kit.csv_cells import unescape_cell
 
 CUSTOM_PREFIX = "custom."
+MEMO_LIMIT = 16_384  # distinct cell texts whose converted value is remembered, per column
 
 # Bounds the database and common sense impose on whole numbers.
 INT_BOUNDS: dict[str, tuple[int, int]] = {
@@ -70,66 +71,107 @@ class Prepared:
 
 
 class RowPreparer:
-    """Built once per import: resolves which source column feeds which target."""
+    """Built once per import: resolves which source column feeds which target.
 
-    def __init__(self, mapping: Mapping, headers: Sequence[str]) -> None:
+    Each column's reader is worked out once (its position, whether ``map_value`` can
+    change its text), and the converted value of a repeated cell text (a date, a product
+    code, an account reference, an enum word) is remembered per column, up to
+    ``MEMO_LIMIT`` distinct texts: a million-row file mostly repeats a few thousand values.
+    Conversions are pure functions of the text (and, for money, the row's currency), and
+    their results are immutable, so a remembered value is exactly what converting again
+    would give.
+
+    ``unescape``: undo the export's formula-injection guard (``'=…``). Only CSV files carry
+    it; text in a Parquet or XLSX cell is taken as it is.
+    """
+
+    def __init__(self, mapping: Mapping, headers: Sequence[str], *, unescape: bool = True) -> None:
         self.mapping = mapping
         self.options = mapping.options
+        self.unescape = unescape
         index = {h: i for i, h in enumerate(headers)}
         targets = [t.name for t in TARGETS[mapping.kind]]
         targets += [t for t in mapping.columns if t.startswith(CUSTOM_PREFIX)]
         self.columns: list[tuple[str, TargetField | None, list[int], str]] = []
+        self._readers: list[_Reader] = []
         for target in targets:
             names = mapping.sources(target)
             positions = [index[n] for n in names if n in index]
             if not positions:
                 continue
             spec = None if target.startswith(CUSTOM_PREFIX) else target_field(mapping.kind, target)
-            self.columns.append((target, spec, positions, " + ".join(names)))
+            label = " + ".join(names)
+            self.columns.append((target, spec, positions, label))
+            self._readers.append(_reader(mapping, target, spec, positions, label))
+        self._currency_at = next(
+            (r.positions for r in self._readers if r.target == "currency"), None
+        )
+        self._needs_currency = any(r.by_currency for r in self._readers)
 
     def prepare(self, row: Row) -> tuple[Prepared | None, list[Problem]]:
-        prepared = Prepared(row.number, {})
+        number, cells = row.number, row.values
+        prepared = Prepared(number, {})
         problems: list[Problem] = []
         if row.extra:
             problems.append(
                 Problem(
-                    row.number,
-                    "",
-                    "",
-                    "extra_cells",
-                    f"{row.extra} more cells than there are headers",
+                    number, "", "", "extra_cells", f"{row.extra} more cells than there are headers"
                 )
             )
-        currency = self._currency(row)
-        for target, spec, positions, column in self.columns:
-            raw = _cell(row.values, positions)
+        currency = self._currency(cells) if self._needs_currency else "JPY"
+        for reader in self._readers:
+            if reader.single >= 0:
+                raw = cells[reader.single] if reader.single < len(cells) else None
+                if isinstance(raw, str) and (not raw or raw.isspace()):
+                    raw = None
+            else:
+                raw = _cell(cells, reader.positions)
             if raw is None:
-                if spec is not None and spec.required:
-                    problems.append(Problem(row.number, column, "", "required", "is required"))
+                if reader.required:
+                    problems.append(Problem(number, reader.label, "", "required", "is required"))
                 continue
+            memo = reader.memo
+            if memo is not None and isinstance(raw, str):  # the common case, inlined
+                value = memo.get((currency, raw) if reader.by_currency else raw, _MISSING)
+                if value is not _MISSING:
+                    (prepared.refs if reader.is_ref else prepared.values)[reader.target] = value
+                    continue
             try:
-                self._put(prepared, target, spec, raw, currency)
+                self._put(prepared, reader, raw, currency)
             except CellError as exc:
-                problems.append(Problem(row.number, column, _show(raw), exc.code, exc.message))
+                problems.append(Problem(number, reader.label, _show(raw), exc.code, exc.message))
         return (None if problems else prepared), problems
 
-    def _put(
-        self,
-        prepared: Prepared,
-        target: str,
-        spec: TargetField | None,
-        raw: object,
-        currency: str,
-    ) -> None:
+    def _put(self, prepared: Prepared, reader: _Reader, raw: object, currency: str) -> None:
+        spec = reader.spec
         if spec is None:  # custom.<key>: validated against its definition later
-            prepared.custom[target[len(CUSTOM_PREFIX) :]] = _plain(raw)
-        elif spec.type == "ref":
-            prepared.refs[target] = coerce.text_of(map_value(self.mapping, target, raw))
+            prepared.custom[reader.target[len(CUSTOM_PREFIX) :]] = self._plain(raw)
         elif spec.type == "list":
-            prepared.values[target] = self._list(spec, raw)
+            prepared.values[reader.target] = self._list(spec, raw)
+        elif spec.type == "ref":
+            prepared.refs[reader.target] = self._remembered(reader, raw, currency)
         else:
-            mapped = map_value(self.mapping, target, _plain(raw))
-            prepared.values[target] = self._typed(spec, mapped, currency)
+            prepared.values[reader.target] = self._remembered(reader, raw, currency)
+
+    def _remembered(self, reader: _Reader, raw: object, currency: str) -> Any:
+        memo = reader.memo
+        if memo is None or not isinstance(raw, str):
+            return self._convert(reader, raw, currency)
+        key = (currency, raw) if reader.by_currency else raw
+        value = memo.get(key, _MISSING)
+        if value is _MISSING:
+            value = self._convert(reader, raw, currency)
+            if len(memo) < MEMO_LIMIT:
+                memo[key] = value
+        return value
+
+    def _convert(self, reader: _Reader, raw: object, currency: str) -> Any:
+        spec = reader.spec
+        if spec is None or spec.type == "ref":
+            return coerce.text_of(map_value(self.mapping, reader.target, raw))
+        plain = self._plain(raw)
+        mapped = plain if reader.unmapped else map_value(self.mapping, reader.target, plain)
+        return self._typed(spec, mapped, currency)
 
     def _typed(self, spec: TargetField, raw: object, currency: str) -> Any:
         kind, options = spec.type, self.options
@@ -162,13 +204,63 @@ class RowPreparer:
             return [str(i) for i in mapped]
         return _enum_list(mapped, spec.enum)
 
-    def _currency(self, row: Row) -> str:
-        for target, _spec, positions, _column in self.columns:
-            if target == "currency":
-                raw = _cell(row.values, positions)
-                if raw is not None:
-                    return coerce.text_of(raw).upper()[:3]
+    def _currency(self, cells: Sequence[object]) -> str:
+        if self._currency_at is not None:
+            raw = _cell(cells, self._currency_at)
+            if raw is not None:
+                return coerce.text_of(raw).upper()[:3]
         return "JPY"
+
+    def _plain(self, raw: object) -> object:
+        """Text exactly as written, undoing the export's formula-injection guard (CSV)."""
+        return unescape_cell(raw) if self.unescape and isinstance(raw, str) else raw
+
+
+_MISSING: Any = object()
+# Types whose conversion is worth remembering per distinct cell text.
+_MEMO_TYPES = frozenset({"ref", "int", "decimal", "money", "date", "datetime", "bool", "enum"})
+
+
+@dataclass(slots=True)
+class _Reader:
+    """How one target is read from a row, worked out once per import."""
+
+    target: str
+    spec: TargetField | None  # None: custom.<key>
+    positions: list[int]
+    label: str  # the source column(s), as the report names them
+    single: int  # the one position, or -1 for a composed column (姓 + 名)
+    required: bool
+    is_ref: bool
+    unmapped: bool  # a text target whose cells map_value never changes
+    by_currency: bool  # money: the value depends on the row's currency too
+    memo: dict[object, Any] | None  # cell text → converted value
+
+
+def _reader(
+    mapping: Mapping, target: str, spec: TargetField | None, positions: list[int], label: str
+) -> _Reader:
+    kind = "custom" if spec is None else spec.type
+    return _Reader(
+        target,
+        spec,
+        positions,
+        label,
+        single=positions[0] if len(positions) == 1 else -1,
+        required=spec is not None and spec.required,
+        is_ref=kind == "ref",
+        unmapped=kind == "text" and not _maps_text(mapping, target),
+        by_currency=kind == "money",
+        memo={} if kind in _MEMO_TYPES else None,
+    )
+
+
+def _maps_text(mapping: Mapping, target: str) -> bool:
+    """Whether :func:`map_value` can change a cell of the text target ``target``: the
+    mapping's own ``values``, currency words, or ids under a Salesforce preset."""
+    if mapping.values.get(target) or target == "currency":
+        return True
+    return target == "external_id" and (mapping.options.preset or "").startswith("salesforce-")
 
 
 def _uuid(raw: object) -> uuid.UUID:
@@ -197,11 +289,6 @@ def _cell(values: Sequence[object], positions: list[int]) -> object | None:
     if len(parts) == 1:
         return parts[0]
     return " ".join(str(p).strip() for p in parts)
-
-
-def _plain(raw: object) -> object:
-    """Text exactly as written, undoing the export's formula-injection guard."""
-    return unescape_cell(raw) if isinstance(raw, str) else raw
 
 
 def _enum_list(items: list[object], enum: type[StrEnum]) -> list[StrEnum]:

@@ -76,14 +76,18 @@ def create_run(
     folder = workspace.folder(run_id)
     folder.mkdir(parents=True, exist_ok=True)
     stored = folder / _safe_name(filename)
-    shutil.copyfile(upload, stored)
-    source = open_source(stored, filename=filename)
-    if mapping is None:
-        mapping, _confidence = auto_map(kind, source.info.headers)
-    elif mapping.kind is not kind:
-        raise Invalid(
-            FieldProblem(("mapping",), "wrong_kind", f"the mapping is for {mapping.kind}")
-        )
+    try:
+        shutil.copyfile(upload, stored)
+        source = open_source(stored, filename=filename)
+        if mapping is None:
+            mapping, _confidence = auto_map(kind, source.info.headers)
+        elif mapping.kind is not kind:
+            raise Invalid(
+                FieldProblem(("mapping",), "wrong_kind", f"the mapping is for {mapping.kind}")
+            )
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)  # a refused file leaves nothing behind
+        raise
     run = ImportRun(
         id=run_id,
         kind=kind,

@@ -1,16 +1,23 @@
 """Write checked rows in bulk: one INSERT executemany and one UPDATE executemany per set
-of changed columns, per chunk. Contact roles follow their contacts."""
+of changed columns, per chunk. Contact roles follow their contacts.
+
+The INSERT is compiled once per set of columns and sent through the driver's
+``executemany`` with the values already converted by the very bind processors SQLAlchemy
+would apply (UUIDs, UTC date-times, JSON, enums…). Columns that hold the same value on
+every row (defaults, the import's timestamp) are converted once instead of once per row:
+at a million rows the per-value conversions were most of the time of the write.
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from kizuna.importing.spec import KindSpec
@@ -37,6 +44,10 @@ class ChunkWriter:
         self.now = now
         self.defaults = {**_column_defaults(self.table), **spec.defaults}
         self.with_roles = spec.kind is ImportKind.CONTACTS
+        self.names = frozenset(self.table.c.keys())
+        # What a new row does not give: the defaults, and this import's timestamps.
+        self.insert_defaults = {**self.defaults, "created_at": now, "updated_at": now}
+        self.inserts: dict[tuple[str, ...], BulkInsert] = {}
 
     def write(self, items: Sequence[tuple[dict[str, Any], Any]], counts: Counts) -> None:
         ids = [existing for _values, existing in items if existing is not None]
@@ -45,8 +56,9 @@ class ChunkWriter:
         inserts: list[dict[str, Any]] = []
         updates: dict[frozenset[str], list[dict[str, Any]]] = defaultdict(list)
         new_roles: dict[uuid.UUID, list[Any]] = {}
+        names = self.names
         for values, existing in items:
-            columns = {k: v for k, v in values.items() if k in self.table.c}
+            columns = {k: v for k, v in values.items() if k in names}
             if existing is None:
                 row = self._new_row(columns)
                 inserts.append(row)
@@ -69,13 +81,19 @@ class ChunkWriter:
         self._flush(inserts, updates, new_roles)
 
     def _new_row(self, columns: dict[str, Any]) -> dict[str, Any]:
-        row = {}
-        for name, default in self.defaults.items():
-            row[name] = default() if callable(default) else default
-        row.update(columns)
-        row["id"] = columns.get("id") or uuid7()
-        row["created_at"] = row["updated_at"] = self.now
-        return row
+        """The given columns and a new id; defaults and timestamps are filled on insert."""
+        columns["id"] = columns.get("id") or uuid7()
+        return columns
+
+    def _insert(self, rows: list[dict[str, Any]]) -> None:
+        given = tuple(sorted(set().union(*rows)))
+        statement = self.inserts.get(given)
+        if statement is None:
+            statement = BulkInsert(
+                self.session.connection(), self.table, given, self.insert_defaults
+            )
+            self.inserts[given] = statement
+        statement.execute(self.session.connection(), rows)
 
     def _flush(
         self,
@@ -84,7 +102,7 @@ class ChunkWriter:
         new_roles: dict[uuid.UUID, list[Any]],
     ) -> None:
         if inserts:
-            self.session.execute(insert(self.table), inserts)
+            self._insert(inserts)
         for keys, params in updates.items():
             stmt = (
                 update(self.table)
@@ -138,3 +156,61 @@ def _column_defaults(table: Table) -> dict[str, Any]:
 
 def _bound(values: dict[str, Any]) -> dict[str, Any]:
     return {f"b_{k}": v for k, v in values.items()}
+
+
+_Processor = Callable[[Any], Any] | None
+_ABSENT: Any = object()
+
+
+class BulkInsert:
+    """``INSERT INTO table (…) VALUES (…)`` for rows giving the columns ``given``; every
+    other column takes its default (``defaults``: a value, or a zero-argument callable
+    evaluated per row). Compiled once; constant columns converted once."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        table: Table,
+        given: tuple[str, ...],
+        defaults: dict[str, Any],
+    ) -> None:
+        dialect = connection.dialect
+        fixed = {n: d for n, d in defaults.items() if n not in given and not callable(d)}
+        varying = [*given, *(n for n, d in defaults.items() if n not in given and callable(d))]
+        compiled = insert(table).compile(dialect=dialect, column_keys=[*varying, *fixed])
+        self.sql = compiled.string
+        order: list[str] = list(compiled.positiontup or compiled.binds)
+        if sorted(order) != sorted([*varying, *fixed]):  # a column with a SQL default
+            raise RuntimeError(f"unexpected parameters in {self.sql}")
+        self.positional = compiled.positiontup is not None
+        self.names = order
+        processors: dict[str, _Processor] = {
+            name: table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in order
+        }
+        self.template: list[Any] = [None] * len(order)
+        self.slots: list[tuple[int, str, _Processor, Any]] = []
+        for index, name in enumerate(order):
+            processor = processors[name]
+            if name in fixed:
+                value = fixed[name]
+                self.template[index] = value if processor is None else processor(value)
+            else:
+                self.slots.append((index, name, processor, defaults.get(name)))
+
+    def execute(self, connection: Connection, rows: list[dict[str, Any]]) -> None:
+        params = [self._params(row) for row in rows]
+        if self.positional:
+            connection.exec_driver_sql(self.sql, [tuple(p) for p in params])
+        else:
+            connection.exec_driver_sql(
+                self.sql, [dict(zip(self.names, p, strict=True)) for p in params]
+            )
+
+    def _params(self, row: dict[str, Any]) -> list[Any]:
+        values = self.template.copy()
+        for index, name, processor, default in self.slots:
+            value = row.get(name, _ABSENT)
+            if value is _ABSENT:
+                value = default() if callable(default) else default
+            values[index] = value if processor is None else processor(value)
+        return values

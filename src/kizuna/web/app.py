@@ -14,6 +14,7 @@ from kizuna.web.routes import (
     audit,
     auth,
     custom_fields,
+    imports,
     portfolio,
     products,
     tokens,
@@ -36,6 +37,7 @@ def mount_web(app: FastAPI, settings: Settings) -> None:
         users,
         products,
         custom_fields,
+        imports,
         tokens,
     ):
         app.include_router(module.router, include_in_schema=False)

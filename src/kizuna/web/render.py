@@ -44,6 +44,7 @@ NAVIGATION: tuple[NavItem, ...] = (
 ADMIN_NAVIGATION: tuple[NavItem, ...] = (
     NavItem("users", "/admin/users", N_("Users & teams"), Permission.USER_READ),
     NavItem("products", "/admin/products", N_("Products"), Permission.ACCOUNT_READ),
+    NavItem("imports", "/imports", N_("Import & export"), Permission.IMPORT_RUN),
     NavItem(
         "custom_fields", "/admin/custom-fields", N_("Custom fields"), Permission.CUSTOM_FIELD_ADMIN
     ),
