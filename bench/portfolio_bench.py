@@ -28,7 +28,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from benchkit.engines import ENGINES, server_version, size_on_disk, temporary_database
+from benchkit.engines import ENGINES, prewarm, server_version, size_on_disk, temporary_database
 from benchkit.machine import describe
 from benchkit.server import logged_in_client, running_server
 from benchkit.timing import Probe, Summary, run_probes, summarize
@@ -91,15 +91,18 @@ def wait_until_quiet(seconds: int) -> None:
 def time_probes(
     base: str, data: BuiltData, args: argparse.Namespace
 ) -> tuple[list[tuple[Probe, float]], int]:
-    """Log in, warm up, then time the interleaved probes; returns samples and warm-up count."""
+    """Log in, wait for a quiet machine, load the database into the page cache, warm up,
+    then time the interleaved probes; returns the samples and the warm-up count."""
     rng = random.Random(SEED)
     warmup = warmup_probes(data, rng)
     measured = measured_probes(data, args.requests, rng)
     client = logged_in_client(base, data.login_email, PASSWORD)
     with closing(client), _progress() as progress:
+        wait_until_quiet(args.quiet_wait)
+        read = prewarm(data.url)
+        console.print(f"Read {read / 2**20:,.0f} MiB of database into the page cache")
         task = progress.add_task("warm-up", total=len(warmup))
         run_probes(client, warmup, lambda: progress.advance(task))
-        wait_until_quiet(args.quiet_wait)
         task = progress.add_task("measuring", total=len(measured))
         samples = run_probes(client, measured, lambda: progress.advance(task))
     return samples, len(warmup)

@@ -3,7 +3,7 @@ duplicates inside the file, and what a new record must have."""
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 from kizuna.importing.refs import identity
@@ -56,15 +56,21 @@ def duplicates(
     rows: list[Prepared],
     seen: dict[int, int],
     columns: dict[str, str],
+    keys: Sequence[tuple[Any, ...] | None] | None = None,
 ) -> list[Problem]:
-    """Rows whose identity appeared earlier in the same file (``seen``: digest → row)."""
+    """Rows whose identity appeared earlier in the same file (``seen``: hash → row).
+
+    ``keys``: the identity of each row, when the caller has it already. Only a 64-bit hash
+    of each identity is kept, so memory stays small for a million rows (two different
+    identities sharing a hash is as unlikely as with any 64-bit digest).
+    """
+    if keys is None:
+        keys = [identity(spec, match_key, row) for row in rows]
     problems = []
-    for row in rows:
-        key = identity(spec, match_key, row)
+    for row, key in zip(rows, keys, strict=True):
         if key is None:
             continue
-        digest = int.from_bytes(hashlib.blake2b(repr(key).encode(), digest_size=8).digest())
-        first = seen.setdefault(digest, row.number)
+        first = seen.setdefault(hash(key), row.number)
         if first != row.number:
             target = match_key if key[0] == match_key else spec.natural_key[0]
             problems.append(

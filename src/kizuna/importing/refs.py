@@ -116,19 +116,32 @@ def identity(spec: KindSpec, match_key: str, row: Prepared) -> tuple[Any, ...] |
 
 
 def find_existing(
-    session: Session, spec: KindSpec, match_key: str, rows: Iterable[Prepared]
+    session: Session,
+    spec: KindSpec,
+    match_key: str,
+    rows: Iterable[Prepared],
+    keys: Iterable[tuple[Any, ...] | None] | None = None,
 ) -> dict[tuple[Any, ...], dict[str, Any]]:
-    """Stored rows (as column dicts) keyed by the identity of the incoming rows."""
+    """Stored rows (as column dicts) keyed by the identity of the incoming rows.
+
+    ``keys``: the identities of ``rows``, when the caller has them already. Matches are
+    looked up by key first and only the rows found are read whole (a first import finds
+    none, and reading nothing is cheaper than reading nothing of every column).
+    """
     table: Table = spec.table
-    wanted = {k for k in (identity(spec, match_key, r) for r in rows) if k is not None}
+    if keys is None:
+        keys = (identity(spec, match_key, r) for r in rows)
+    wanted = {k for k in keys if k is not None}
     natural = [k[1:] for k in wanted if k[0] == "natural"]
     found: dict[tuple[Any, ...], dict[str, Any]] = {}
     for column in {match_key, "id"}:
         values = [k[1] for k in wanted if k[0] == column]
         if values:
-            stmt = select(table).where(table.c[column].in_(values))
-            for row in session.execute(stmt).mappings():
-                found[(column, row[column])] = dict(row)
+            hits = session.scalars(select(table.c.id).where(table.c[column].in_(values))).all()
+            if hits:
+                stmt = select(table).where(table.c.id.in_(hits))
+                for row in session.execute(stmt).mappings():
+                    found[(column, row[column])] = dict(row)
     if natural:
         columns = [table.c[c] for c in spec.natural_key]
         stmt = select(table).where(tuple_(*columns).in_(natural))

@@ -7,16 +7,16 @@ stays (as Salesforce Data Loader does by default), so a partial file never wipes
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from kizuna.importing import coerce
 from kizuna.importing.coerce import CellError
 from kizuna.importing.fields import TARGETS, TargetField, target_field
-from kizuna.importing.mapping import Mapping, map_value
+from kizuna.importing.mapping import Mapping, MappingOptions, map_value
 from kizuna.importing.sources import Row
 from kizuna.kit.csv_cells import unescape_cell
 
@@ -73,13 +73,13 @@ class Prepared:
 class RowPreparer:
     """Built once per import: resolves which source column feeds which target.
 
-    Each column's reader is worked out once (its position, whether ``map_value`` can
-    change its text), and the converted value of a repeated cell text (a date, a product
-    code, an account reference, an enum word) is remembered per column, up to
-    ``MEMO_LIMIT`` distinct texts: a million-row file mostly repeats a few thousand values.
-    Conversions are pure functions of the text (and, for money, the row's currency), and
-    their results are immutable, so a remembered value is exactly what converting again
-    would give.
+    Each target's reader is worked out once: its position, and a converter specialised to
+    its type and options (``map_value`` is skipped for targets whose cells it never
+    changes). The converted value of a repeated cell text (a date, a product code, an
+    account reference, an enum word) is remembered per target, up to ``MEMO_LIMIT``
+    distinct texts: a million-row file mostly repeats a few thousand values. Conversions
+    are pure functions of the text (and, for money, the row's currency) and their results
+    are immutable, so a remembered value is exactly what converting again would give.
 
     ``unescape``: undo the export's formula-injection guard (``'=…``). Only CSV files carry
     it; text in a Parquet or XLSX cell is taken as it is.
@@ -102,100 +102,93 @@ class RowPreparer:
             spec = None if target.startswith(CUSTOM_PREFIX) else target_field(mapping.kind, target)
             label = " + ".join(names)
             self.columns.append((target, spec, positions, label))
-            self._readers.append(_reader(mapping, target, spec, positions, label))
-        self._currency_at = next(
-            (r.positions for r in self._readers if r.target == "currency"), None
-        )
+            self._readers.append(self._reader(target, spec, positions, label))
+        self._currency_at = next((p for t, _s, p, _l in self.columns if t == "currency"), None)
         self._needs_currency = any(r.by_currency for r in self._readers)
 
     def prepare(self, row: Row) -> tuple[Prepared | None, list[Problem]]:
         number, cells = row.number, row.values
-        prepared = Prepared(number, {})
+        values: dict[str, Any] = {}
+        refs: dict[str, str] = {}
+        custom: dict[str, Any] = {}
+        sinks = (values, refs, custom)
         problems: list[Problem] = []
         if row.extra:
-            problems.append(
-                Problem(
-                    number, "", "", "extra_cells", f"{row.extra} more cells than there are headers"
-                )
-            )
+            message = f"{row.extra} more cells than there are headers"
+            problems.append(Problem(number, "", "", "extra_cells", message))
         currency = self._currency(cells) if self._needs_currency else "JPY"
-        for reader in self._readers:
-            if reader.single >= 0:
-                raw = cells[reader.single] if reader.single < len(cells) else None
+        for (
+            key,
+            sink,
+            single,
+            positions,
+            required,
+            label,
+            memo,
+            by_currency,
+            convert,
+        ) in self._readers:
+            if single >= 0:
+                raw = cells[single] if single < len(cells) else None
                 if isinstance(raw, str) and (not raw or raw.isspace()):
                     raw = None
             else:
-                raw = _cell(cells, reader.positions)
+                raw = _cell(cells, positions)
             if raw is None:
-                if reader.required:
-                    problems.append(Problem(number, reader.label, "", "required", "is required"))
+                if required:
+                    problems.append(Problem(number, label, "", "required", "is required"))
                 continue
-            memo = reader.memo
-            if memo is not None and isinstance(raw, str):  # the common case, inlined
-                value = memo.get((currency, raw) if reader.by_currency else raw, _MISSING)
-                if value is not _MISSING:
-                    (prepared.refs if reader.is_ref else prepared.values)[reader.target] = value
-                    continue
             try:
-                self._put(prepared, reader, raw, currency)
+                if memo is None or not isinstance(raw, str):
+                    value = convert(raw, currency)
+                else:
+                    text_key = (currency, raw) if by_currency else raw
+                    value = memo.get(text_key, _MISSING)
+                    if value is _MISSING:
+                        value = convert(raw, currency)
+                        if len(memo) < MEMO_LIMIT:
+                            memo[text_key] = value
             except CellError as exc:
-                problems.append(Problem(number, reader.label, _show(raw), exc.code, exc.message))
-        return (None if problems else prepared), problems
+                problems.append(Problem(number, label, _show(raw), exc.code, exc.message))
+                continue
+            sinks[sink][key] = value
+        if problems:
+            return None, problems
+        return Prepared(number, values, refs, custom), problems
 
-    def _put(self, prepared: Prepared, reader: _Reader, raw: object, currency: str) -> None:
-        spec = reader.spec
+    def _reader(
+        self, target: str, spec: TargetField | None, positions: list[int], label: str
+    ) -> _Reader:
         if spec is None:  # custom.<key>: validated against its definition later
-            prepared.custom[reader.target[len(CUSTOM_PREFIX) :]] = self._plain(raw)
-        elif spec.type == "list":
-            prepared.values[reader.target] = self._list(spec, raw)
-        elif spec.type == "ref":
-            prepared.refs[reader.target] = self._remembered(reader, raw, currency)
+            key, sink, kind = target[len(CUSTOM_PREFIX) :], _CUSTOM, "custom"
         else:
-            prepared.values[reader.target] = self._remembered(reader, raw, currency)
+            key, sink, kind = target, _REFS if spec.type == "ref" else _VALUES, spec.type
+        return _Reader(
+            key,
+            sink,
+            positions[0] if len(positions) == 1 else -1,
+            positions,
+            spec is not None and spec.required,
+            label,
+            {} if kind in _MEMO_TYPES else None,
+            kind == "money",
+            self._converter(target, spec),
+        )
 
-    def _remembered(self, reader: _Reader, raw: object, currency: str) -> Any:
-        memo = reader.memo
-        if memo is None or not isinstance(raw, str):
-            return self._convert(reader, raw, currency)
-        key = (currency, raw) if reader.by_currency else raw
-        value = memo.get(key, _MISSING)
-        if value is _MISSING:
-            value = self._convert(reader, raw, currency)
-            if len(memo) < MEMO_LIMIT:
-                memo[key] = value
-        return value
-
-    def _convert(self, reader: _Reader, raw: object, currency: str) -> Any:
-        spec = reader.spec
-        if spec is None or spec.type == "ref":
-            return coerce.text_of(map_value(self.mapping, reader.target, raw))
-        plain = self._plain(raw)
-        mapped = plain if reader.unmapped else map_value(self.mapping, reader.target, plain)
-        return self._typed(spec, mapped, currency)
-
-    def _typed(self, spec: TargetField, raw: object, currency: str) -> Any:
-        kind, options = spec.type, self.options
-        if spec.name == "id":
-            return _uuid(raw)
-        if kind == "text":
-            text = coerce.to_text(raw, max_length=TEXT_LIMITS.get(spec.name))
-            return _normalised(spec.name, text)
-        if kind == "int":
-            low, high = INT_BOUNDS.get(spec.name, (0, 2_000_000_000))
-            return coerce.to_int(raw, minimum=low, maximum=high)
-        if kind == "decimal":
-            return coerce.to_decimal(raw)
-        if kind == "money":
-            return coerce.to_money(raw, currency, major_units=options.amounts_in_major_units)
-        if kind == "date":
-            return coerce.to_date(raw, fmt=options.date_format)
-        if kind == "datetime":
-            return coerce.to_datetime(raw, zone=options.timezone, fmt=options.date_format)
-        if kind == "bool":
-            return coerce.to_bool(raw)
-        if spec.enum is None:
-            raise CellError("unknown_type", f"cannot read a {kind} value")
-        return coerce.to_enum(raw, spec.enum)
+    def _converter(self, target: str, spec: TargetField | None) -> Convert:
+        mapping, plain = self.mapping, self._plain
+        if spec is None:
+            return lambda raw, _currency: plain(raw)
+        if spec.type == "ref":
+            return lambda raw, _currency: coerce.text_of(map_value(mapping, target, raw))
+        if spec.type == "list":
+            return lambda raw, _currency: self._list(spec, raw)
+        typed = _typed(spec, self.options)
+        if _maps_values(mapping, spec):
+            return lambda raw, currency: typed(map_value(mapping, target, plain(raw)), currency)
+        if self.unescape:
+            return lambda raw, currency: typed(plain(raw), currency)
+        return typed
 
     def _list(self, spec: TargetField, raw: object) -> list[Any]:
         items = coerce.to_list(raw, separator=self.options.list_separator)
@@ -216,51 +209,72 @@ class RowPreparer:
         return unescape_cell(raw) if self.unescape and isinstance(raw, str) else raw
 
 
+Convert = Callable[[object, str], Any]  # (cell, the row's currency) → value, or CellError
 _MISSING: Any = object()
+_VALUES, _REFS, _CUSTOM = 0, 1, 2  # where a reader puts its value in Prepared
 # Types whose conversion is worth remembering per distinct cell text.
 _MEMO_TYPES = frozenset({"ref", "int", "decimal", "money", "date", "datetime", "bool", "enum"})
 
 
-@dataclass(slots=True)
-class _Reader:
-    """How one target is read from a row, worked out once per import."""
+class _Reader(NamedTuple):
+    """How one target is read from a row (a tuple: unpacked once per cell)."""
 
-    target: str
-    spec: TargetField | None  # None: custom.<key>
-    positions: list[int]
-    label: str  # the source column(s), as the report names them
+    key: str  # the target, or the key of a custom field
+    sink: int  # _VALUES, _REFS or _CUSTOM
     single: int  # the one position, or -1 for a composed column (姓 + 名)
+    positions: list[int]
     required: bool
-    is_ref: bool
-    unmapped: bool  # a text target whose cells map_value never changes
-    by_currency: bool  # money: the value depends on the row's currency too
+    label: str  # the source column(s), as the report names them
     memo: dict[object, Any] | None  # cell text → converted value
+    by_currency: bool  # money: the value depends on the row's currency too
+    convert: Convert
 
 
-def _reader(
-    mapping: Mapping, target: str, spec: TargetField | None, positions: list[int], label: str
-) -> _Reader:
-    kind = "custom" if spec is None else spec.type
-    return _Reader(
-        target,
-        spec,
-        positions,
-        label,
-        single=positions[0] if len(positions) == 1 else -1,
-        required=spec is not None and spec.required,
-        is_ref=kind == "ref",
-        unmapped=kind == "text" and not _maps_text(mapping, target),
-        by_currency=kind == "money",
-        memo={} if kind in _MEMO_TYPES else None,
-    )
+def _typed(spec: TargetField, options: MappingOptions) -> Convert:
+    """The converter of a (mapped) cell to the type of ``spec``."""
+    name, kind = spec.name, spec.type
+    if name == "id":
+        return lambda raw, _currency: _uuid(raw)
+    if kind == "text":
+        limit = TEXT_LIMITS.get(name)
+        if name in ("email", "domain"):
+            return lambda raw, _c: _normalised(name, coerce.to_text(raw, max_length=limit))
+        return lambda raw, _currency: coerce.to_text(raw, max_length=limit)
+    if kind == "int":
+        low, high = INT_BOUNDS.get(name, (0, 2_000_000_000))
+        return lambda raw, _currency: coerce.to_int(raw, minimum=low, maximum=high)
+    if kind == "decimal":
+        return lambda raw, _currency: coerce.to_decimal(raw)
+    if kind == "money":
+        major = options.amounts_in_major_units
+        return lambda raw, currency: coerce.to_money(raw, currency, major_units=major)
+    if kind == "date":
+        fmt = options.date_format
+        return lambda raw, _currency: coerce.to_date(raw, fmt=fmt)
+    if kind == "datetime":
+        zone, fmt = options.timezone, options.date_format
+        return lambda raw, _currency: coerce.to_datetime(raw, zone=zone, fmt=fmt)
+    if kind == "bool":
+        return lambda raw, _currency: coerce.to_bool(raw)
+    enum = spec.enum
+    if enum is None:
+        return lambda raw, _currency: _cannot_read(kind)
+    return lambda raw, _currency: coerce.to_enum(raw, enum)
 
 
-def _maps_text(mapping: Mapping, target: str) -> bool:
-    """Whether :func:`map_value` can change a cell of the text target ``target``: the
-    mapping's own ``values``, currency words, or ids under a Salesforce preset."""
-    if mapping.values.get(target) or target == "currency":
+def _cannot_read(kind: str) -> Any:
+    raise CellError("unknown_type", f"cannot read a {kind} value")
+
+
+def _maps_values(mapping: Mapping, spec: TargetField) -> bool:
+    """Whether :func:`map_value` can change a cell of ``spec``: the mapping's own ``values``,
+    the built-in words of enums, booleans, billing intervals and currencies, and ids under
+    a Salesforce preset. Other cells skip the call."""
+    if mapping.values.get(spec.name) or spec.enum is not None:
         return True
-    return target == "external_id" and (mapping.options.preset or "").startswith("salesforce-")
+    if spec.type in ("bool", "ref", "list") or spec.name in ("currency", "billing_period_months"):
+        return True
+    return spec.name == "external_id" and (mapping.options.preset or "").startswith("salesforce-")
 
 
 def _uuid(raw: object) -> uuid.UUID:

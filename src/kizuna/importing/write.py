@@ -15,9 +15,22 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import repeat
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
+from sqlalchemy import (
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Enum,
+    Table,
+    bindparam,
+    delete,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from kizuna.importing.spec import KindSpec
@@ -58,14 +71,14 @@ class ChunkWriter:
         new_roles: dict[uuid.UUID, list[Any]] = {}
         names = self.names
         for values, existing in items:
-            columns = {k: v for k, v in values.items() if k in names}
-            if existing is None:
-                row = self._new_row(columns)
-                inserts.append(row)
+            if existing is None:  # the insert picks the table's columns out of ``values``
+                values["id"] = values.get("id") or uuid7()
+                inserts.append(values)
                 if values.get("roles"):
-                    new_roles[row["id"]] = values["roles"]
+                    new_roles[values["id"]] = values["roles"]
                 counts.created += 1
                 continue
+            columns = {k: v for k, v in values.items() if k in names}
             current = stored[existing]
             changed = {k: v for k, v in columns.items() if k != "id" and current[k] != v}
             wanted: list[Any] | None = values.get("roles")
@@ -80,13 +93,8 @@ class ChunkWriter:
             counts.updated += 1
         self._flush(inserts, updates, new_roles)
 
-    def _new_row(self, columns: dict[str, Any]) -> dict[str, Any]:
-        """The given columns and a new id; defaults and timestamps are filled on insert."""
-        columns["id"] = columns.get("id") or uuid7()
-        return columns
-
     def _insert(self, rows: list[dict[str, Any]]) -> None:
-        given = tuple(sorted(set().union(*rows)))
+        given = tuple(sorted(self.names.intersection(set().union(*rows))))
         statement = self.inserts.get(given)
         if statement is None:
             statement = BulkInsert(
@@ -159,7 +167,6 @@ def _bound(values: dict[str, Any]) -> dict[str, Any]:
 
 
 _Processor = Callable[[Any], Any] | None
-_ABSENT: Any = object()
 
 
 class BulkInsert:
@@ -184,33 +191,54 @@ class BulkInsert:
             raise RuntimeError(f"unexpected parameters in {self.sql}")
         self.positional = compiled.positiontup is not None
         self.names = order
-        processors: dict[str, _Processor] = {
-            name: table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in order
-        }
-        self.template: list[Any] = [None] * len(order)
-        self.slots: list[tuple[int, str, _Processor, Any]] = []
+        self.slots: list[tuple[str, _Processor, Any]] = []  # converted per row
+        self.fixed: list[tuple[int, Any]] = []  # (position, value converted once)
         for index, name in enumerate(order):
-            processor = processors[name]
+            processor: _Processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
             if name in fixed:
                 value = fixed[name]
-                self.template[index] = value if processor is None else processor(value)
+                self.fixed.append((index, value if processor is None else processor(value)))
             else:
-                self.slots.append((index, name, processor, defaults.get(name)))
+                if processor is not None and _repeats(table.c[name]):
+                    processor = _remembering(processor)
+                self.slots.append((name, processor, defaults.get(name)))
 
     def execute(self, connection: Connection, rows: list[dict[str, Any]]) -> None:
-        params = [self._params(row) for row in rows]
+        """Insert ``rows``; values are gathered and converted column by column."""
+        cells: list[Any] = []
+        for name, processor, default in self.slots:
+            if callable(default):
+                column = [row[name] if name in row else default() for row in rows]
+            else:
+                column = [row.get(name, default) for row in rows]
+            cells.append(column if processor is None else list(map(processor, column)))
+        for index, value in self.fixed:
+            cells.insert(index, repeat(value, len(rows)))
         if self.positional:
-            connection.exec_driver_sql(self.sql, [tuple(p) for p in params])
+            connection.exec_driver_sql(self.sql, list(zip(*cells, strict=True)))
         else:
-            connection.exec_driver_sql(
-                self.sql, [dict(zip(self.names, p, strict=True)) for p in params]
-            )
+            names = self.names
+            params = [dict(zip(names, values, strict=True)) for values in zip(*cells, strict=True)]
+            connection.exec_driver_sql(self.sql, params)
 
-    def _params(self, row: dict[str, Any]) -> list[Any]:
-        values = self.template.copy()
-        for index, name, processor, default in self.slots:
-            value = row.get(name, _ABSENT)
-            if value is _ABSENT:
-                value = default() if callable(default) else default
-            values[index] = value if processor is None else processor(value)
-        return values
+
+def _repeats(column: Column[Any]) -> bool:
+    """A column whose values repeat across rows (dates, enums), worth converting once each."""
+    return isinstance(column.type, Date | DateTime | Enum) and not column.unique
+
+
+def _remembering(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``processor`` computed once per distinct value (values of ``_repeats`` columns are
+    hashable and immutable, and a bind processor is a pure function of its value)."""
+    done: dict[Any, Any] = {}
+
+    def process(value: Any) -> Any:
+        try:
+            return done[value]
+        except KeyError:
+            result = done[value] = processor(value)
+            if len(done) > 65_536:
+                done.clear()
+            return result
+
+    return process
