@@ -21,6 +21,7 @@ import tempfile
 import time
 from collections import defaultdict
 from contextlib import closing
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,12 +33,12 @@ from benchkit.engines import ENGINES, prewarm, server_version, size_on_disk, tem
 from benchkit.machine import describe
 from benchkit.server import logged_in_client, running_server
 from benchkit.timing import Probe, Summary, run_probes, summarize
-from portfolio_build import PASSWORD, BuiltData, Sizes, build
+from portfolio_build import PASSWORD, SEED, BuiltData, Sizes, build
 from portfolio_probes import measured_probes, variant_order, warmup_probes
 from portfolio_report import BUDGETS_MS, ENGINE_NAMES, EngineResult, Report, merge_saved, write_docs
+from portfolio_report import load as load_results
 from portfolio_report import save as save_results
 
-SEED = 20_260_520
 console = Console()
 
 
@@ -55,7 +56,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--quiet-wait", type=int, default=120, metavar="SECONDS",
         help="before measuring, wait up to this long for the load average to drop",
     )  # fmt: skip
-    parser.add_argument("--no-docs", action="store_true", help="do not touch docs/benchmarks.md")
+    parser.add_argument(
+        "--no-docs", action="store_true",
+        help="do not record the results (docs/benchmarks.md, bench/results/portfolio.json)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--docs-only", action="store_true",
+        help="only re-render docs/benchmarks.md from bench/results/portfolio.json",
+    )  # fmt: skip
     return parser.parse_args(argv)
 
 
@@ -88,11 +96,17 @@ def wait_until_quiet(seconds: int) -> None:
                       "the machine is busy, results will be noisy[/]")  # fmt: skip
 
 
-def time_probes(
-    base: str, data: BuiltData, args: argparse.Namespace
-) -> tuple[list[tuple[Probe, float]], int]:
+@dataclass(frozen=True)
+class Measurement:
+    samples: list[tuple[Probe, float]]
+    warmup: int
+    load_before: float
+    load_after: float
+
+
+def time_probes(base: str, data: BuiltData, args: argparse.Namespace) -> Measurement:
     """Log in, wait for a quiet machine, load the database into the page cache, warm up,
-    then time the interleaved probes; returns the samples and the warm-up count."""
+    then time the interleaved probes."""
     rng = random.Random(SEED)
     warmup = warmup_probes(data, rng)
     measured = measured_probes(data, args.requests, rng)
@@ -103,9 +117,10 @@ def time_probes(
         console.print(f"Read {read / 2**20:,.0f} MiB of database into the page cache")
         task = progress.add_task("warm-up", total=len(warmup))
         run_probes(client, warmup, lambda: progress.advance(task))
+        load_before = os.getloadavg()[0]
         task = progress.add_task("measuring", total=len(measured))
         samples = run_probes(client, measured, lambda: progress.advance(task))
-    return samples, len(warmup)
+    return Measurement(samples, len(warmup), load_before, os.getloadavg()[0])
 
 
 def summarise(
@@ -134,16 +149,15 @@ def run_engine(engine: str, args: argparse.Namespace) -> EngineResult:
         console.print(f"Built {sum(data.counts.values()):,} rows in {data.seconds:.0f} s")
         database_bytes = size_on_disk(url)
         with running_server(url, Path(logs) / "server.log") as base:
-            load_before = os.getloadavg()[0]
-            samples, warmup = time_probes(base, data, args)
-            load_after = os.getloadavg()[0]
-    pages, variants = summarise(samples, variant_order(data))
+            measurement = time_probes(base, data, args)
+    pages, variants = summarise(measurement.samples, variant_order(data))
     return EngineResult(
         engine=engine, server=version, measured_at=datetime.now(UTC).strftime("%Y-%m-%d"),
         sizes={"accounts": sizes.accounts, "activities": sizes.activities},
         build_seconds=data.seconds, database_bytes=database_bytes, counts=data.counts,
-        heaviest_activities=[n for _, n in data.heaviest], analyzed=analyzed, warmup=warmup,
-        load_before=load_before, load_after=load_after, pages=pages, variants=variants,
+        heaviest_activities=[n for _, n in data.heaviest], analyzed=analyzed,
+        warmup=measurement.warmup, load_before=measurement.load_before,
+        load_after=measurement.load_after, pages=pages, variants=variants,
     )  # fmt: skip
 
 
@@ -163,15 +177,18 @@ def show(results: list[EngineResult]) -> None:
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
+    if args.docs_only:
+        write_docs(load_results())
+        return 0
     engines = list(ENGINES) if args.engine == "both" else [args.engine]
     results = [run_engine(engine, args) for engine in engines]
     show(results)
-    postgres = next((r.server for r in results if r.engine == "postgresql"), None)
     merged = merge_saved(results)
-    postgres = postgres or next((r.server for r in merged if r.engine == "postgresql"), None)
-    report = Report(describe(postgres or "PostgreSQL not measured"), command_line(args), merged)
-    save_results(report)
+    servers = {r.engine: r.server for r in merged}
+    postgres = servers.get("postgresql", "PostgreSQL not measured")
+    report = Report(describe(postgres), command_line(args), merged)
     if not args.no_docs:
+        save_results(report)
         write_docs(report)
         console.print("Updated docs/benchmarks.md")
     return 0 if all(r.passed(page) for r in results for page in r.pages) else 1

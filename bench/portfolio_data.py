@@ -86,10 +86,6 @@ class Staff:
     names: dict[uuid.UUID, str] = field(default_factory=dict)
     emails: dict[uuid.UUID, str] = field(default_factory=dict)
 
-    @property
-    def all_ids(self) -> list[uuid.UUID]:
-        return list(self.names)
-
 
 def stamps(moment: datetime) -> Row:
     return {"created_at": moment, "updated_at": moment, "custom_fields": {}}

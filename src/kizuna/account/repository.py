@@ -82,14 +82,14 @@ def apply_filters(stmt: Select[Any], filters: AccountFilters, r: Subquery) -> Se
 
 
 def totals(session: Session, filters: AccountFilters, on: date) -> tuple[int, dict[str, int]]:
-    """Count of matching accounts and their MRR summed per currency."""
+    """Count of matching accounts and their MRR summed per currency (one pass)."""
     stmt, r = select_with_rollup(on)
     base = apply_filters(stmt, filters, r).subquery()
-    count = session.scalar(select(func.count()).select_from(base)) or 0
     rows = session.execute(
-        select(base.c.currency, func.sum(base.c.mrr_amount)).group_by(base.c.currency)
+        select(base.c.currency, func.count(), func.sum(base.c.mrr_amount)).group_by(base.c.currency)
     ).all()
-    return count, {currency: int(total or 0) for currency, total in rows if total}
+    count = sum(int(n) for _currency, n, _total in rows)
+    return count, {currency: int(total) for currency, _n, total in rows if total}
 
 
 def distinct_values(session: Session, column: Any) -> list[str]:

@@ -34,6 +34,7 @@ from kizuna.importing.spec import SPECS, KindSpec
 from kizuna.importing.write import ChunkWriter, Counts
 
 CHUNK = 5_000
+SQLITE_CACHE_KIB = 128 * 1024  # the page cache of the import's SQLite connection
 KEPT_PROBLEMS = 1_000
 
 Progress = Callable[[str, int, int | None], None]
@@ -105,7 +106,11 @@ class Importer:
     def run(self, *, write: bool, skip_invalid: bool = False) -> Outcome:
         """Check every row; write when asked and the file is clean (or bad rows skipped)."""
         outcome = Outcome()
-        with _collect_young_only(), tempfile.TemporaryFile(prefix="kizuna-import-") as spill:
+        with (
+            _collect_young_only(),
+            _sqlite_cache(self.session),
+            tempfile.TemporaryFile(prefix="kizuna-import-") as spill,
+        ):
             self._check_all(outcome, spill)
             if write and (outcome.ok or skip_invalid):
                 spill.seek(0)
@@ -226,6 +231,31 @@ class Importer:
             writer.write(chunk, outcome.counts)
             done += len(chunk)
             self.progress("writing", done, outcome.total_rows - outcome.invalid_rows)
+
+
+@contextmanager
+def _sqlite_cache(session: Session) -> Iterator[None]:
+    """On SQLite, a page cache of ``SQLITE_CACHE_KIB`` for the import's connection.
+
+    SQLite's default cache is 2 MiB. A large import inserts into several indexes at
+    random places (an account id and a start date, an end date…); once they outgrow the
+    cache, every insert reads pages back and spills dirty ones to the WAL: a million
+    subscription lines took 40 % longer, a quarter of it in system calls. The previous
+    size is restored when the import ends, so the pooled connection goes back unchanged.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    before = int(connection.exec_driver_sql("PRAGMA cache_size").scalar_one())
+    if before < 0 and -before >= SQLITE_CACHE_KIB:
+        yield
+        return
+    connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")  # negative: KiB
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size = {before}")
 
 
 @contextmanager

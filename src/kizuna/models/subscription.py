@@ -22,7 +22,8 @@ class Subscription(IdMixin, TimestampMixin, Base):
         CheckConstraint("quantity >= 0", name="quantity_non_negative"),
         CheckConstraint("mrr_amount >= 0", name="mrr_non_negative"),
         CheckConstraint("end_on IS NULL OR end_on > start_on", name="end_after_start"),
-        Index("ix_subscription_account_period", "account_id", "start_on", "end_on"),
+        # Covering for the MRR roll-up (Portfolio, Account 360): no table lookups.
+        Index("ix_subscription_account_period", "account_id", "start_on", "end_on", "mrr_amount"),
     )
 
     external_id: Mapped[str | None] = mapped_column(String(100), unique=True)

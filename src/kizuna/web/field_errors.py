@@ -7,6 +7,10 @@ service's own English message, so nothing is ever hidden.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
 from kizuna.kit.errors import FieldProblem
 from kizuna.kit.i18n import N_
 
@@ -67,3 +71,42 @@ def message_for(problem: FieldProblem) -> str:
     if problem.code == "value_error" and "email" in problem.message:
         return N_("Not a valid e-mail address.")
     return MESSAGES.get(problem.code, problem.message)
+
+
+# Why an import row was rejected (codes of kizuna.importing); ``%(row)s`` is filled from
+# the engine's message for in-file duplicates.
+IMPORT_REASONS: dict[str, str] = {
+    "not_number": N_("Not a number."),
+    "not_integer": N_("Must be a whole number."),
+    "too_small": N_("Too small."),
+    "too_large": N_("Too large."),
+    "too_long": N_("Too long."),
+    "too_many_decimals": N_("Too many decimal places."),
+    "out_of_range": N_("Out of range."),
+    "not_date": N_("Must be a date (YYYY-MM-DD)."),
+    "not_datetime": N_("Must be a date and time."),
+    "not_boolean": N_("Must be yes or no."),
+    "not_id": N_("Not a Kizuna id."),
+    "unknown_value": N_("Not one of the allowed values."),
+    "required": N_("This field is required."),
+    "unknown_reference": N_("No matching record in Kizuna."),
+    "duplicate_in_file": N_("The same record as row %(row)s."),
+    "extra_cells": N_("More cells than there are column headers."),
+    "currency_mismatch": N_("Must be the account's currency."),
+    "before_start": N_("Must be after the start date."),
+    "before_opened": N_("Must be after the time the inquiry was opened."),
+    "inquiry_only": N_("Only inquiries have this."),
+    "invalid_period": N_("Billing period must be 1, 3, 6, 12, 24 or 36 months."),
+    "unknown_field": N_("Unknown field."),
+}
+_ROW = re.compile(r"row (\d+)")
+
+
+def import_reason(problem: Mapping[str, Any], gettext: Callable[..., str]) -> str:
+    """A rejected row's reason in the reader's language (the engine's English otherwise)."""
+    msgid = IMPORT_REASONS.get(str(problem.get("code", "")))
+    message = str(problem.get("message", ""))
+    if msgid is None:
+        return message
+    found = _ROW.search(message)
+    return gettext(msgid, row=found.group(1)) if "%(row)s" in msgid and found else gettext(msgid)

@@ -6,6 +6,7 @@ installed globally, so concurrent requests in different languages cannot mix.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -19,6 +20,7 @@ from jinja2.runtime import Context
 from kizuna.kit.clock import to_zone
 from kizuna.kit.i18n import load_translations
 from kizuna.kit.money import format_money
+from kizuna.web.field_errors import import_reason
 from kizuna.web.labels import CONTEXT_LABELS, LABELS
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -76,6 +78,12 @@ def label(ctx: Context, value: object, vocabulary: str = "") -> str:
     return str(ctx["_"](msgid))
 
 
+@pass_context
+def reason(ctx: Context, problem: Mapping[str, Any]) -> str:
+    """Why an import row was rejected, in the reader's language."""
+    return import_reason(problem, ctx["_"])
+
+
 def build_environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
@@ -85,7 +93,13 @@ def build_environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(
-        money=money, number=number, percent=percent, date=fdate, datetime=fdatetime, label=label
+        money=money,
+        number=number,
+        percent=percent,
+        date=fdate,
+        datetime=fdatetime,
+        label=label,
+        reason=reason,
     )
     return env
 
