@@ -189,7 +189,9 @@ def test_salesforce_report_gives_the_same_ids_as_data_loader(
 
 
 def test_salesforce_report_contacts_read_japanese_roles(session: Session, tmp_path: Path) -> None:
-    run_import(session, tmp_path, ImportKind.ACCOUNTS, fixture("salesforce_dataloader_accounts.csv"))
+    run_import(
+        session, tmp_path, ImportKind.ACCOUNTS, fixture("salesforce_dataloader_accounts.csv")
+    )
     report = run_import(
         session,
         tmp_path,

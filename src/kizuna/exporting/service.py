@@ -130,6 +130,9 @@ def _cells(
         elif name.startswith("custom."):
             value = (record.custom_fields or {}).get(name.removeprefix("custom."))
             cells.append(";".join(value) if isinstance(value, list) else _text(value))
+        elif column.type == "decimal":
+            value = getattr(record, name)
+            cells.append(None if value is None else format(value, "f"))  # exact text
         else:
             cells.append(plain(getattr(record, name)))
     return cells

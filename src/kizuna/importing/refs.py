@@ -35,8 +35,10 @@ def resolve_refs(
     """
     problems: list[Problem] = []
     for target, ref in spec.refs.items():
-        known = {} if cache is None else cache.setdefault(target, {})
         wanted = {r.refs[target] for r in rows if target in r.refs}
+        if not wanted:
+            continue
+        known = {} if cache is None else cache.setdefault(target, {})
         missing = wanted.difference(known)
         if missing:
             found = _lookup(session, ref, missing)

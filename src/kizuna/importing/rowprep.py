@@ -18,7 +18,7 @@ from kizuna.importing.coerce import CellError
 from kizuna.importing.fields import TARGETS, TargetField, target_field
 from kizuna.importing.mapping import Mapping, MappingOptions, map_value
 from kizuna.importing.sources import Row
-from kizuna.kit.csv_cells import unescape_cell
+from kizuna.kit.csv_cells import QUOTE, unescape_cell
 
 CUSTOM_PREFIX = "custom."
 MEMO_LIMIT = 16_384  # distinct cell texts whose converted value is remembered, per column
@@ -205,8 +205,11 @@ class RowPreparer:
         return "JPY"
 
     def _plain(self, raw: object) -> object:
-        """Text exactly as written, undoing the export's formula-injection guard (CSV)."""
-        return unescape_cell(raw) if self.unescape and isinstance(raw, str) else raw
+        """Text exactly as written, undoing the export's formula-injection guard (CSV).
+        Only text starting with ``'`` can carry the guard."""
+        if self.unescape and isinstance(raw, str) and raw.startswith(QUOTE):
+            return unescape_cell(raw)
+        return raw
 
 
 Convert = Callable[[object, str], Any]  # (cell, the row's currency) → value, or CellError

@@ -20,9 +20,9 @@ from typing import Any
 
 from sqlalchemy import (
     Column,
-    Connection,
     Date,
     DateTime,
+    Dialect,
     Enum,
     Table,
     bindparam,
@@ -97,11 +97,10 @@ class ChunkWriter:
         given = tuple(sorted(self.names.intersection(set().union(*rows))))
         statement = self.inserts.get(given)
         if statement is None:
-            statement = BulkInsert(
-                self.session.connection(), self.table, given, self.insert_defaults
-            )
+            dialect = self.session.get_bind().dialect
+            statement = BulkInsert(dialect, self.table, given, self.insert_defaults)
             self.inserts[given] = statement
-        statement.execute(self.session.connection(), rows)
+        self.session.connection().exec_driver_sql(statement.sql, statement.params(rows))
 
     def _flush(
         self,
@@ -176,12 +175,11 @@ class BulkInsert:
 
     def __init__(
         self,
-        connection: Connection,
+        dialect: Dialect,
         table: Table,
         given: tuple[str, ...],
         defaults: dict[str, Any],
     ) -> None:
-        dialect = connection.dialect
         fixed = {n: d for n, d in defaults.items() if n not in given and not callable(d)}
         varying = [*given, *(n for n, d in defaults.items() if n not in given and callable(d))]
         compiled = insert(table).compile(dialect=dialect, column_keys=[*varying, *fixed])
@@ -203,8 +201,8 @@ class BulkInsert:
                     processor = _remembering(processor)
                 self.slots.append((name, processor, defaults.get(name)))
 
-    def execute(self, connection: Connection, rows: list[dict[str, Any]]) -> None:
-        """Insert ``rows``; values are gathered and converted column by column."""
+    def params(self, rows: list[dict[str, Any]]) -> list[Any]:
+        """The driver's parameters for ``rows``, gathered and converted column by column."""
         cells: list[Any] = []
         for name, processor, default in self.slots:
             if callable(default):
@@ -215,11 +213,9 @@ class BulkInsert:
         for index, value in self.fixed:
             cells.insert(index, repeat(value, len(rows)))
         if self.positional:
-            connection.exec_driver_sql(self.sql, list(zip(*cells, strict=True)))
-        else:
-            names = self.names
-            params = [dict(zip(names, values, strict=True)) for values in zip(*cells, strict=True)]
-            connection.exec_driver_sql(self.sql, params)
+            return list(zip(*cells, strict=True))
+        names = self.names
+        return [dict(zip(names, values, strict=True)) for values in zip(*cells, strict=True)]
 
 
 def _repeats(column: Column[Any]) -> bool:
