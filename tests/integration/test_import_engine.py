@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,7 +25,7 @@ from kizuna.customfield.schemas import CustomFieldCreate
 from kizuna.importing import engine
 from kizuna.importing.salesforce import normalise_salesforce_id
 from kizuna.importing.service import Workspace, create_run, execute_run
-from kizuna.importing.write import ChunkWriter
+from kizuna.importing.write import Batch, ChunkWriter, Counts
 from kizuna.models import Account, Contact, ContactRoleLink, Subscription
 from kizuna.models.enums import ContactRole, CustomFieldObject, CustomFieldType
 from kizuna.models.importing import ImportKind, ImportRun, ImportStatus
@@ -632,17 +632,17 @@ def test_contact_roles_from_japanese_values(session: Session, tmp_path: Path) ->
 def test_a_database_failure_mid_write_leaves_nothing(
     session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The second chunk's INSERT fails in the database (NOT NULL): the rows of the first
-    chunk, already sent, go with the transaction."""
+    """The database refuses a statement after the second chunk was written (a NOT NULL
+    violation): the rows already sent go with the transaction, the run stays as it was."""
     monkeypatch.setattr(engine, "CHUNK", 3)
     calls: list[int] = []
     original = ChunkWriter.write
 
-    def failing_write(self: ChunkWriter, items: Any, counts: Any) -> None:
-        calls.append(len(items))
+    def failing_write(self: ChunkWriter, batch: Batch, counts: Counts) -> None:
+        original(self, batch, counts)
+        calls.append(len(batch.params))
         if len(calls) == 2:
-            items = [({**values, "name": None}, existing) for values, existing in items]
-        original(self, items, counts)
+            self.session.execute(insert(Account).values(name=None))
 
     monkeypatch.setattr(ChunkWriter, "write", failing_write)
     path = write_csv(

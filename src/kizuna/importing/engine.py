@@ -2,8 +2,9 @@
 
 Two passes over the file keep memory bounded. The first prepares and checks each chunk of
 rows (types, value maps, references, duplicates inside the file, custom fields, business
-rules, existing matches) and spills the good rows to a temporary file. The second reads
-the spill and inserts or updates in bulk. Nothing is written when any row is bad, unless
+rules, existing matches) and, when the import is to write, spills the good rows to a
+temporary file, new rows already converted for their INSERT. The second reads the spill
+and inserts or updates in bulk. Nothing is written when any row is bad, unless
 the user chose to skip bad rows. The caller owns the transaction, so a failure anywhere
 leaves the database exactly as it was.
 """
@@ -31,7 +32,7 @@ from kizuna.importing.refs import RefCache, find_existing, identity, resolve_ref
 from kizuna.importing.rowprep import Prepared, Problem, RowPreparer
 from kizuna.importing.sources import Source
 from kizuna.importing.spec import SPECS, KindSpec
-from kizuna.importing.write import ChunkWriter, Counts
+from kizuna.importing.write import Batch, ChunkWriter, Counts
 
 CHUNK = 5_000
 SQLITE_CACHE_KIB = 128 * 1024  # the page cache of the import's SQLite connection
@@ -56,8 +57,8 @@ class Outcome:
         return self.invalid_rows == 0
 
 
-# A checked row in the spill file: its column values and the id of the record it updates.
-Spilled = tuple[dict[str, Any], Any]
+# A row that passed every check: its column values, and the id of the record it updates.
+Checked = tuple[dict[str, Any], Any]
 
 
 _new_uuid = uuid.UUID.__new__
@@ -111,6 +112,7 @@ class Importer:
         self.columns = {t: c for t, _s, _p, c in self.preparer.columns}
         self.custom_specs = self._custom_specs()
         self.ref_cache: RefCache = {}
+        self.writer = ChunkWriter(session, self.spec, now=now)
 
     def run(self, *, write: bool, skip_invalid: bool = False) -> Outcome:
         """Check every row; write when asked and the file is clean (or bad rows skipped)."""
@@ -120,7 +122,7 @@ class Importer:
             _sqlite_cache(self.session),
             tempfile.TemporaryFile(prefix="kizuna-import-") as spill,
         ):
-            self._check_all(outcome, spill)
+            self._check_all(outcome, spill if write else None)
             if write and (outcome.ok or skip_invalid):
                 spill.seek(0)
                 self._write_all(outcome, spill)
@@ -129,7 +131,8 @@ class Importer:
         return outcome
 
     # -- pass 1 ---------------------------------------------------------------------------
-    def _check_all(self, outcome: Outcome, spill: Any) -> None:
+    def _check_all(self, outcome: Outcome, spill: Any | None) -> None:
+        """Check every row; with a ``spill`` file, keep the good ones there for writing."""
         seen: dict[int, int] = {}
         for chunk in _chunks(self.source.rows()):
             good: list[Prepared] = []
@@ -142,12 +145,14 @@ class Importer:
                     self._report(outcome, problems)
             outcome.total_rows += len(chunk)
             checked = self._check_chunk(good, seen, outcome)
-            _SpillPickler(spill, protocol=pickle.HIGHEST_PROTOCOL).dump(checked)
+            if spill is not None:
+                batch = self.writer.batch(checked)
+                _SpillPickler(spill, protocol=pickle.HIGHEST_PROTOCOL).dump(batch)
             self.progress("validating", outcome.total_rows, None)
 
     def _check_chunk(
         self, rows: list[Prepared], seen: dict[int, int], outcome: Outcome
-    ) -> list[Spilled]:
+    ) -> list[Checked]:
         problems = resolve_refs(self.session, self.spec, rows, self.columns, self.ref_cache)
         if problems:
             bad = {p.row for p in problems}
@@ -161,7 +166,7 @@ class Importer:
         existing = find_existing(
             self.session, self.spec, self.match_key, (r for r, _k in kept), (k for _r, k in kept)
         )
-        spilled: list[Spilled] = []
+        good: list[Checked] = []
         for row, key in kept:
             stored = existing.get(key or ())
             row_problems = self._custom_problems(row, stored)
@@ -170,9 +175,9 @@ class Importer:
             if row_problems:
                 problems += row_problems
                 continue
-            spilled.append((row.values, stored["id"] if stored else None))
+            good.append((row.values, stored["id"] if stored else None))
         self._report(outcome, problems)
-        return spilled
+        return good
 
     def _custom_problems(self, row: Prepared, stored: dict[str, Any] | None) -> list[Problem]:
         if not row.custom and (stored is not None or not self.custom_specs):
@@ -233,15 +238,14 @@ class Importer:
 
     # -- pass 2 ---------------------------------------------------------------------------
     def _write_all(self, outcome: Outcome, spill: Any) -> None:
-        writer = ChunkWriter(self.session, self.spec, now=self.now)
         done = 0
         while True:
             try:
-                chunk: list[Spilled] = pickle.load(spill)  # noqa: S301 - our own temp file
+                batch: Batch = pickle.load(spill)  # noqa: S301 - our own temp file
             except EOFError:
                 break
-            writer.write(chunk, outcome.counts)
-            done += len(chunk)
+            self.writer.write(batch, outcome.counts)
+            done += len(batch.params) + len(batch.updates)
             self.progress("writing", done, outcome.total_rows - outcome.invalid_rows)
 
 

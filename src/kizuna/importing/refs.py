@@ -3,11 +3,12 @@ one query per reference, and find which rows already exist (the upsert match).""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Table, or_, select, tuple_
+from sqlalchemy import ColumnElement, Table, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from kizuna.importing.rowprep import Prepared, Problem
@@ -139,7 +140,8 @@ def find_existing(
     for column in {match_key, "id"}:
         values = [k[1] for k in wanted if k[0] == column]
         if values:
-            hits = session.scalars(select(table.c.id).where(table.c[column].in_(values))).all()
+            condition = _among(session, table.c[column], values)
+            hits = session.scalars(select(table.c.id).where(condition)).all()
             if hits:
                 stmt = select(table).where(table.c.id.in_(hits))
                 for row in session.execute(stmt).mappings():
@@ -150,3 +152,13 @@ def find_existing(
         for row in session.execute(stmt).mappings():
             found[("natural", *(row[c] for c in spec.natural_key))] = dict(row)
     return found
+
+
+def _among(session: Session, column: ColumnElement[Any], values: list[Any]) -> ColumnElement[bool]:
+    """``column IN values`` for a chunk's worth of values. On SQLite, text values travel as
+    one JSON array read by ``json_each``: expanding 5,000 bound parameters took SQLAlchemy
+    four times as long as the query itself."""
+    if session.get_bind().dialect.name == "sqlite" and all(isinstance(v, str) for v in values):
+        array = func.json_each(json.dumps(values)).table_valued("value")
+        return column.in_(select(array.c.value))
+    return column.in_(values)

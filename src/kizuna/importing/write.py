@@ -1,6 +1,9 @@
 """Write checked rows in bulk: one INSERT executemany and one UPDATE executemany per set
 of changed columns, per chunk. Contact roles follow their contacts.
 
+New rows are converted for their INSERT while the file is checked (:meth:`ChunkWriter.batch`)
+and spilled in that form, so the writing pass only reads back tuples and sends them.
+
 The INSERT is compiled once per set of columns and sent through the driver's
 ``executemany`` with the values already converted by the very bind processors SQLAlchemy
 would apply (UUIDs, UTC date-times, JSON, enums…). Columns that hold the same value on
@@ -49,6 +52,18 @@ class Counts:
     skipped: int = 0
 
 
+@dataclass
+class Batch:
+    """One chunk's writes, prepared while checking and spilled to disk: the new rows as
+    the driver's INSERT parameters (so the writing pass reads back plain tuples), their
+    contact roles, and the rows that update stored records."""
+
+    columns: tuple[str, ...]  # the columns the new rows give: selects the INSERT
+    params: list[Any]
+    roles: dict[uuid.UUID, list[Any]]  # new contact id → roles
+    updates: list[tuple[dict[str, Any], Any]]  # (values, id of the stored record)
+
+
 class ChunkWriter:
     def __init__(self, session: Session, spec: KindSpec, *, now: datetime) -> None:
         self.session = session
@@ -62,25 +77,42 @@ class ChunkWriter:
         self.insert_defaults = {**self.defaults, "created_at": now, "updated_at": now}
         self.inserts: dict[tuple[str, ...], BulkInsert] = {}
 
-    def write(self, items: Sequence[tuple[dict[str, Any], Any]], counts: Counts) -> None:
-        ids = [existing for _values, existing in items if existing is not None]
+    def batch(self, items: Sequence[tuple[dict[str, Any], Any]]) -> Batch:
+        """Split checked rows (values, stored id or None) into new rows, given an id and
+        converted for the INSERT now, and updates, compared with the stored rows later."""
+        new: list[dict[str, Any]] = []
+        roles: dict[uuid.UUID, list[Any]] = {}
+        updates: list[tuple[dict[str, Any], Any]] = []
+        for values, existing in items:
+            if existing is not None:
+                updates.append((values, existing))
+                continue
+            values["id"] = values.get("id") or uuid7()
+            new.append(values)
+            if self.with_roles and values.get("roles"):
+                roles[values["id"]] = values["roles"]
+        if not new:
+            return Batch((), [], roles, updates)
+        given = tuple(sorted(self.names.intersection(set().union(*new))))
+        return Batch(given, self._statement(given).params(new), roles, updates)
+
+    def write(self, batch: Batch, counts: Counts) -> None:
+        """Insert the new rows, update the changed ones, then set contact roles."""
+        if batch.params:
+            statement = self._statement(batch.columns)
+            self.session.connection().exec_driver_sql(statement.sql, batch.params)
+            counts.created += len(batch.params)
+        ids = [existing for _values, existing in batch.updates]
         stored = self._stored(ids)
         roles = self._stored_roles(ids) if self.with_roles else {}
-        inserts: list[dict[str, Any]] = []
         updates: dict[frozenset[str], list[dict[str, Any]]] = defaultdict(list)
-        new_roles: dict[uuid.UUID, list[Any]] = {}
+        new_roles = dict(batch.roles)
         names = self.names
-        for values, existing in items:
-            if existing is None:  # the insert picks the table's columns out of ``values``
-                values["id"] = values.get("id") or uuid7()
-                inserts.append(values)
-                if values.get("roles"):
-                    new_roles[values["id"]] = values["roles"]
-                counts.created += 1
-                continue
-            columns = {k: v for k, v in values.items() if k in names}
+        for values, existing in batch.updates:
             current = stored[existing]
-            changed = {k: v for k, v in columns.items() if k != "id" and current[k] != v}
+            changed = {
+                k: v for k, v in values.items() if k in names and k != "id" and current[k] != v
+            }
             wanted: list[Any] | None = values.get("roles")
             roles_changed = wanted is not None and set(wanted) != roles.get(existing, set())
             if wanted is not None and roles_changed:
@@ -91,25 +123,18 @@ class ChunkWriter:
             changed["updated_at"] = self.now
             updates[frozenset(changed)].append({"b_id": existing, **_bound(changed)})
             counts.updated += 1
-        self._flush(inserts, updates, new_roles)
+        self._update(updates)
+        self._set_roles(new_roles)
 
-    def _insert(self, rows: list[dict[str, Any]]) -> None:
-        given = tuple(sorted(self.names.intersection(set().union(*rows))))
+    def _statement(self, given: tuple[str, ...]) -> BulkInsert:
         statement = self.inserts.get(given)
         if statement is None:
             dialect = self.session.get_bind().dialect
             statement = BulkInsert(dialect, self.table, given, self.insert_defaults)
             self.inserts[given] = statement
-        self.session.connection().exec_driver_sql(statement.sql, statement.params(rows))
+        return statement
 
-    def _flush(
-        self,
-        inserts: list[dict[str, Any]],
-        updates: dict[frozenset[str], list[dict[str, Any]]],
-        new_roles: dict[uuid.UUID, list[Any]],
-    ) -> None:
-        if inserts:
-            self._insert(inserts)
+    def _update(self, updates: dict[frozenset[str], list[dict[str, Any]]]) -> None:
         for keys, params in updates.items():
             stmt = (
                 update(self.table)
@@ -117,6 +142,8 @@ class ChunkWriter:
                 .values({k: bindparam(f"b_{k}") for k in keys})
             )
             self.session.connection().execute(stmt, params)
+
+    def _set_roles(self, new_roles: dict[uuid.UUID, list[Any]]) -> None:
         if new_roles:
             self.session.execute(delete(ROLE_TABLE).where(ROLE_TABLE.c.contact_id.in_(new_roles)))
             links = [
