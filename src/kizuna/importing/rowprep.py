@@ -6,6 +6,7 @@ stays (as Salesforce Data Loader does by default), so a partial file never wipes
 
 from __future__ import annotations
 
+import sys
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -81,8 +82,9 @@ class RowPreparer:
     are pure functions of the text (and, for money, the row's currency) and their results
     are immutable, so a remembered value is exactly what converting again would give.
 
-    ``unescape``: undo the export's formula-injection guard (``'=…``). Only CSV files carry
-    it; text in a Parquet or XLSX cell is taken as it is.
+    ``unescape``: undo the export's formula-injection guard (``'=…``), which CSV exports
+    carry (and a spreadsheet made from one); Parquet holds text exactly, so a Parquet
+    value starting with ``'=`` is taken as it is.
     """
 
     def __init__(self, mapping: Mapping, headers: Sequence[str], *, unescape: bool = True) -> None:
@@ -126,6 +128,7 @@ class RowPreparer:
             label,
             memo,
             by_currency,
+            text_limit,
             convert,
         ) in self._readers:
             if single >= 0:
@@ -138,6 +141,11 @@ class RowPreparer:
                 if required:
                     problems.append(Problem(number, label, "", "required", "is required"))
                 continue
+            if text_limit and isinstance(raw, str) and not raw.startswith(QUOTE):
+                value = raw.strip()  # plain text, inlined: what coerce.to_text does
+                if len(value) <= text_limit:
+                    sinks[sink][key] = value
+                    continue
             try:
                 if memo is None or not isinstance(raw, str):
                     value = convert(raw, currency)
@@ -172,6 +180,7 @@ class RowPreparer:
             label,
             {} if kind in _MEMO_TYPES else None,
             kind == "money",
+            _plain_text_limit(self.mapping, spec),
             self._converter(target, spec),
         )
 
@@ -205,8 +214,8 @@ class RowPreparer:
         return "JPY"
 
     def _plain(self, raw: object) -> object:
-        """Text exactly as written, undoing the export's formula-injection guard (CSV).
-        Only text starting with ``'`` can carry the guard."""
+        """Text exactly as written, undoing the export's formula-injection guard. Only text
+        starting with ``'`` can carry the guard."""
         if self.unescape and isinstance(raw, str) and raw.startswith(QUOTE):
             return unescape_cell(raw)
         return raw
@@ -230,7 +239,19 @@ class _Reader(NamedTuple):
     label: str  # the source column(s), as the report names them
     memo: dict[object, Any] | None  # cell text → converted value
     by_currency: bool  # money: the value depends on the row's currency too
+    text_limit: int  # text kept as written, stripped (its maximum length), else 0
     convert: Convert
+
+
+def _plain_text_limit(mapping: Mapping, spec: TargetField | None) -> int:
+    """For a text target whose value is the stripped cell itself (no value map, no
+    normalisation, not an id), its maximum length; else 0. Such cells skip the converter
+    unless they are too long (the converter then reports it) or start with ``'``."""
+    if spec is None or spec.type != "text" or spec.name in ("id", "email", "domain"):
+        return 0
+    if _maps_values(mapping, spec):
+        return 0
+    return TEXT_LIMITS.get(spec.name, sys.maxsize)
 
 
 def _typed(spec: TargetField, options: MappingOptions) -> Convert:
