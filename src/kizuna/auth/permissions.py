@@ -28,6 +28,11 @@ class Permission(StrEnum):
     AUDIT_READ = "audit:read"
     IMPORT_RUN = "import:run"  # bulk import (each kind also needs its own write permission)
     EXPORT_RUN = "export:run"  # bulk export of everything (a copy of the whole customer base)
+    USAGE_READ = "usage:read"  # product usage: metrics, usage overview, event debugger
+    SOURCE_ADMIN = "source:admin"  # event sources and their write keys
+    METRIC_ADMIN = "metric:admin"  # usage metric definitions, recomputation
+    REVENUE_READ = "revenue:read"  # company-wide revenue and retention (KGI), planning
+    CURRENCY_ADMIN = "currency:admin"  # exchange rates used to report in one currency
 
 
 class Scope(StrEnum):
@@ -36,12 +41,19 @@ class Scope(StrEnum):
     ADMIN = "admin"
 
 
-_READ = frozenset({Permission.ACCOUNT_READ, Permission.USER_READ})
+_READ = frozenset({Permission.ACCOUNT_READ, Permission.USER_READ, Permission.USAGE_READ})
 _CUSTOMER_WRITE = frozenset(
     {Permission.ACCOUNT_WRITE, Permission.CONTACT_WRITE, Permission.ACTIVITY_WRITE}
 )
 _ADMIN_ONLY = frozenset(
-    {Permission.USER_ADMIN, Permission.CUSTOM_FIELD_ADMIN, Permission.PRODUCT_WRITE}
+    {
+        Permission.USER_ADMIN,
+        Permission.CUSTOM_FIELD_ADMIN,
+        Permission.PRODUCT_WRITE,
+        Permission.SOURCE_ADMIN,
+        Permission.METRIC_ADMIN,
+        Permission.CURRENCY_ADMIN,
+    }
 )
 _BASE = frozenset({Permission.PUBLIC, Permission.AUTHENTICATED})
 
@@ -57,21 +69,32 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.SURVEY_WRITE,
         Permission.SUBSCRIPTION_WRITE,
         Permission.AUDIT_READ,
+        Permission.REVENUE_READ,
+        Permission.METRIC_ADMIN,
     },
-    Role.CSM: _BASE | _READ | _CUSTOMER_WRITE | {Permission.SURVEY_WRITE},
+    Role.CSM: _BASE | _READ | _CUSTOMER_WRITE | {Permission.SURVEY_WRITE, Permission.REVENUE_READ},
     Role.SUPPORT: _BASE
     | _READ
     | {Permission.CONTACT_WRITE, Permission.ACTIVITY_WRITE, Permission.SURVEY_WRITE},
-    Role.CUSTOMER_SALES: _BASE | _READ | _CUSTOMER_WRITE | {Permission.SUBSCRIPTION_WRITE},
+    Role.CUSTOMER_SALES: _BASE
+    | _READ
+    | _CUSTOMER_WRITE
+    | {Permission.SUBSCRIPTION_WRITE, Permission.REVENUE_READ},
     Role.CUSTOMER_MARKETING: _BASE
     | _READ
     | {Permission.CONTACT_WRITE, Permission.ACTIVITY_WRITE, Permission.SURVEY_WRITE},
     Role.SALES: _BASE | _READ | _CUSTOMER_WRITE | {Permission.SUBSCRIPTION_WRITE},
-    Role.READ_ONLY: _BASE | _READ,
+    Role.READ_ONLY: _BASE | _READ | {Permission.REVENUE_READ},
 }
 
 _READ_PERMISSIONS = frozenset(
-    {Permission.PUBLIC, Permission.AUTHENTICATED, Permission.AUDIT_READ, Permission.EXPORT_RUN}
+    {
+        Permission.PUBLIC,
+        Permission.AUTHENTICATED,
+        Permission.AUDIT_READ,
+        Permission.EXPORT_RUN,
+        Permission.REVENUE_READ,
+    }
     | _READ
 )
 SCOPE_PERMISSIONS: dict[Scope, frozenset[Permission]] = {

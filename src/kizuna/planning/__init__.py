@@ -1,0 +1,1 @@
+"""Planning calculators (C12): pilot ROI, CS revenue impact, LTV and CAC payback."""

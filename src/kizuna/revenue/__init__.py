@@ -1,0 +1,1 @@
+"""Revenue and retention (C3): MRR, movements, churn, GRR/NRR, cohorts, exchange rates."""
