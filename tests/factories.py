@@ -202,3 +202,46 @@ def all_pages(client: TestClient, url: str, params: dict[str, Any]) -> list[dict
         cursor = page["next_cursor"]
         if not cursor:
             return items
+
+
+def make_event_source(session: Session, **fields: Any) -> tuple[Any, str]:
+    """An event source and its write key (usage ingestion)."""
+    from kizuna.usage import sources
+    from kizuna.usage.source_schemas import SourceCreate
+
+    data = {"name": f"Source {next(_seq)}", **fields}
+    return sources.create_source(session, Actor.system(), SourceCreate(**data))
+
+
+def make_planning_company(session: Session) -> Team:
+    """A small company for the planning prefill, measured over January–March 2026; returns
+    the customer-sales team.
+
+    The team's active members own A1 (sales owner: new ¥10,000 in January, which a
+    customer-sales pilot does not count, then +¥15,000 in February) and A2 (AE owner: +¥3,000
+    in March): ¥18,000 of expansion ÷ 2 members ÷ 3 months = ¥3,000 per person per month.
+    A3 (an inactive member's) and A4 (another team's) do not count. A5 churns in January
+    (its last day is the 19th): company MRR churn 30,000 ÷ 50,000 = 60 %, then 0 %, 0 % →
+    20 %; logo churn 1 ÷ 2, 0, 0 → 16.6667 %. At the end of March: MRR ¥64,000 on 4
+    accounts, ARPA ¥16,000.
+    """
+    team = make_team(session, TeamKind.CUSTOMER_SALES, name="カスタマーセールス")
+    other = make_team(session, TeamKind.SALES, name="フィールドセールス")
+    u1 = make_user(session, Role.CUSTOMER_SALES, team_id=team.id)
+    u2 = make_user(session, Role.CUSTOMER_SALES, team_id=team.id)
+    gone = make_user(session, Role.CUSTOMER_SALES, team_id=team.id, is_active=False)
+    outsider = make_user(session, Role.SALES, team_id=other.id)
+    plan = make_product(session)
+    a1 = make_account(session, sales_owner_id=u1.id)
+    make_line(session, a1, plan, mrr=10_000, start=date(2026, 1, 15))
+    make_line(session, a1, plan, mrr=15_000, start=date(2026, 2, 10))
+    a2 = make_account(session, ae_owner_id=u2.id)
+    make_line(session, a2, plan, mrr=20_000, start=date(2025, 6, 1))
+    make_line(session, a2, plan, mrr=3_000, start=date(2026, 3, 5))
+    a3 = make_account(session, sales_owner_id=gone.id)
+    make_line(session, a3, plan, mrr=7_000, start=date(2026, 2, 1))
+    a4 = make_account(session, sales_owner_id=outsider.id)
+    make_line(session, a4, plan, mrr=9_000, start=date(2026, 1, 10))
+    a5 = make_account(session)
+    make_line(session, a5, plan, mrr=30_000, start=date(2025, 1, 1), end=date(2026, 1, 20))
+    return team

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 
 from kizuna import __version__
 from kizuna.api import errors as api_errors
+from kizuna.api import ingest
 from kizuna.api.router import api_router
 from kizuna.config import Settings
 from kizuna.db.session import Database
@@ -41,6 +42,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.database = database or Database.from_url(settings.database_url)
     _install_error_handlers(app)
+    app.router.routes.insert(0, ingest.route)  # first, and a plain route: the hot /v1 path
     app.include_router(api_router)
     mount_web(app, settings)
     return app
@@ -61,10 +63,11 @@ Handler = Callable[[Request, Exception], Response]
 
 
 def _by_surface(api: Handler, web: Handler) -> Handler:
-    """problem+json under /api, HTML pages everywhere else."""
+    """problem+json under /api (and the /v1 ingestion API), HTML pages everywhere else."""
 
     def handler(request: Request, exc: Exception) -> Response:
-        return api(request, exc) if request.url.path.startswith("/api/") else web(request, exc)
+        machine = request.url.path.startswith(("/api/", "/v1/"))
+        return api(request, exc) if machine else web(request, exc)
 
     return handler
 

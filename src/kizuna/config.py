@@ -38,6 +38,19 @@ class Settings(BaseSettings):
     # The web process runs a job worker thread, so `make run` needs nothing else. Production
     # runs `kizuna worker` processes instead and sets KIZUNA_EMBEDDED_WORKER=false.
     embedded_worker: bool = True
+    # Event ingestion (/v1/*, Segment-compatible). Rates are per server process: events per
+    # second per write key (bursts of two seconds' worth), and the inbox backlog (events
+    # accepted but not yet moved to the event store) above which senders get 429.
+    ingest_rate_per_key: int = Field(default=50_000, ge=1)
+    ingest_max_backlog: int = Field(default=5_000_000, ge=1)
+    # How long a process trusts its cached write-key lookup (disable/rotate take effect
+    # at once in the process that made the change, within this many seconds elsewhere).
+    ingest_key_cache_seconds: float = Field(default=5.0, ge=0)
+
+    # Usage metrics: the analytics engine ("duckdb" embedded, or "pyspark" with the spark
+    # extra and Java) and, for Spark, the master URL (local[*] or spark://host:7077).
+    analytics_engine: Literal["duckdb", "pyspark"] = "duckdb"
+    spark_master: str = "local[*]"
 
     @model_validator(mode="after")
     def _refuse_example_secret(self) -> Settings:

@@ -12,14 +12,18 @@ from kizuna.api import (
     audit,
     contacts,
     custom_fields,
+    event_sources,
     exports,
     import_mappings,
     imports,
+    planning,
     products,
+    revenue,
     subscriptions,
     survey_responses,
     teams,
     tokens,
+    usage,
     users,
 )
 from kizuna.api.deps import DbSession, public
@@ -40,6 +44,10 @@ for module in (
     imports,
     import_mappings,
     exports,
+    event_sources,
+    planning,
+    revenue,
+    usage,
 ):
     api_router.include_router(module.router)
 

@@ -18,6 +18,7 @@ class AuditEventOut(BaseModel):
     occurred_at: datetime
     actor_kind: ActorKind
     actor_user_id: uuid.UUID | None
+    actor_name: str = Field(description="the actor's name at the time (a user, job or source)")
     action: str = Field(description="dotted, e.g. account.update")
     object_type: str
     object_id: str

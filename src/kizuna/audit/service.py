@@ -68,6 +68,7 @@ def record(
         summary=summary[:300],
         changes=dict(changes or {}),
         ip=actor.ip,
+        actor_name=actor.name[:100],
     )
     session.add(event)
     return event

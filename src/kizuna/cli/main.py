@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from kizuna.cli import admin, data, setup, worker
+from kizuna.cli import admin, data, revenue, setup, usage, worker
+from kizuna.cli.metrics import metrics_app
 
 app = typer.Typer(
     name="kizuna",
@@ -18,4 +19,9 @@ setup.register(app)
 data.register(app)
 app.add_typer(admin.users_app, name="users")
 app.add_typer(admin.tokens_app, name="tokens")
+revenue.register(metrics_app)
+usage.register(metrics_app)
+app.add_typer(metrics_app, name="metrics")
+app.add_typer(revenue.rates_app, name="rates")
+app.add_typer(usage.events_app, name="events")
 worker.register(app)

@@ -41,6 +41,9 @@ def demo(
     if_empty: bool = typer.Option(
         False, "--if-empty", help="Do nothing (exit 0) when data is already loaded."
     ),
+    usage_months: int = typer.Option(
+        3, min=0, max=36, help="Months of product-usage events to load (0: none)."
+    ),
 ) -> None:
     """Load the demo company (a Japanese B2B SaaS vendor) into an empty database."""
     from kizuna.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
@@ -61,6 +64,8 @@ def demo(
         err_console.print(f"[red]✗[/] {exc.message}")
         raise typer.Exit(1) from None
     console.print(f"[green]✓[/] demo company loaded: {summary}")
+    if usage_months:
+        _demo_usage(seed, accounts, usage_months)
     console.print(f"  demo logins (password [bold]{DEMO_PASSWORD}[/]):")
     for email, role, _name in DEMO_USERS:
         console.print(f"    {role:<20} {email}")
@@ -88,6 +93,39 @@ def demo_events(
         progress.add_task(f"{total:,} events", total=None)
         written = write_usage_events_parquet(data, output, start, data.today)
     console.print(f"[green]✓[/] wrote {written:,} events ({start} – {data.today}) to {output}")
+
+
+def _demo_usage(seed: int, accounts: int, months: int) -> None:
+    """Load the demo's usage events through the bulk import, then compute the metrics."""
+    from kizuna.auth.actor import Actor
+    from kizuna.demo.usage import load_demo_usage
+    from kizuna.kit.clock import today
+    from kizuna.usage import compute
+    from kizuna.usage.store import EventStore
+
+    s = settings()
+    with database().sessions() as session, session.begin(), _progress() as progress:
+        task = progress.add_task("usage events", total=None)
+
+        def report(stage: str, done: int, total: int | None) -> None:
+            progress.update(task, description=f"usage: {stage}", completed=done, total=total)
+
+        result = load_demo_usage(
+            session,
+            EventStore.under(s.data_dir),
+            seed=seed,
+            accounts=accounts,
+            today=today(),
+            months=months,
+            progress=report,
+        )
+    options = compute.Options(data_dir=s.data_dir, zone=s.default_timezone)
+    with database().sessions() as session, console.status("computing usage metrics…"):
+        computed = compute.run(session, Actor.system("demo"), options)
+    console.print(
+        f"[green]✓[/] usage: {result.stored:,} events, {computed.metrics} metrics "
+        f"for {computed.accounts} accounts"
+    )
 
 
 def _months_back(day: date, months: int) -> date:

@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import importlib
 
-HANDLER_MODULES: tuple[str, ...] = ("kizuna.jobs.queue", "kizuna.jobs.importing")
+HANDLER_MODULES: tuple[str, ...] = (
+    "kizuna.jobs.queue",
+    "kizuna.jobs.importing",
+    "kizuna.jobs.usage",
+)
 
 
 def load_all() -> None:

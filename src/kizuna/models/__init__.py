@@ -4,12 +4,22 @@ from kizuna.models.account import Account
 from kizuna.models.activity import Activity, activity_contact, activity_user
 from kizuna.models.audit import AuditEvent
 from kizuna.models.contact import Contact, ContactRoleLink
+from kizuna.models.currency import CurrencyRate
 from kizuna.models.custom_field import CustomFieldDefinition
 from kizuna.models.importing import ImportKind, ImportRun, ImportStatus, SavedMapping
 from kizuna.models.job import Job, JobStatus
 from kizuna.models.product import Product
 from kizuna.models.subscription import Subscription
 from kizuna.models.survey import SurveyResponse
+from kizuna.models.usage import (
+    EventInbox,
+    EventSample,
+    EventSource,
+    RejectedEvent,
+    UsageGroup,
+    UsageUser,
+)
+from kizuna.models.usage_metric import UsageComputeState, UsageMetric, UsageMetricLatest
 from kizuna.models.user import ApiToken, Team, User, WebSession
 
 __all__ = [
@@ -19,17 +29,27 @@ __all__ = [
     "AuditEvent",
     "Contact",
     "ContactRoleLink",
+    "CurrencyRate",
     "CustomFieldDefinition",
+    "EventInbox",
+    "EventSample",
+    "EventSource",
     "ImportKind",
     "ImportRun",
     "ImportStatus",
     "Job",
     "JobStatus",
     "Product",
+    "RejectedEvent",
     "SavedMapping",
     "Subscription",
     "SurveyResponse",
     "Team",
+    "UsageComputeState",
+    "UsageGroup",
+    "UsageMetric",
+    "UsageMetricLatest",
+    "UsageUser",
     "User",
     "WebSession",
     "activity_contact",

@@ -28,3 +28,5 @@ class AuditEvent(IdMixin, Base):
     summary: Mapped[str] = mapped_column(String(300), default="")
     changes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     ip: Mapped[str] = mapped_column(String(64), default="")
+    # The actor's name at the time (for system actors: the job or event source).
+    actor_name: Mapped[str] = mapped_column(String(100), default="", server_default="")

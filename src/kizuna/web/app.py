@@ -13,11 +13,17 @@ from kizuna.web.routes import (
     accounts,
     audit,
     auth,
+    currency_rates,
     custom_fields,
+    event_debugger,
+    event_sources,
     imports,
+    planning,
     portfolio,
     products,
+    revenue,
     tokens,
+    usage,
     users,
 )
 from kizuna.web.templating import build_environment
@@ -39,5 +45,11 @@ def mount_web(app: FastAPI, settings: Settings) -> None:
         custom_fields,
         imports,
         tokens,
+        currency_rates,
+        planning,
+        revenue,
+        event_sources,
+        event_debugger,
+        usage,
     ):
         app.include_router(module.router, include_in_schema=False)

@@ -35,18 +35,24 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("tasks", "#", N_("Tasks"), Permission.ACCOUNT_READ, ready=False),
     NavItem("health", "#", N_("Health"), Permission.ACCOUNT_READ, ready=False),
     NavItem("journey", "#", N_("Journey"), Permission.ACCOUNT_READ, ready=False),
-    NavItem("revenue", "#", N_("Revenue"), Permission.ACCOUNT_READ, ready=False),
+    NavItem("revenue", "/revenue", N_("Revenue"), Permission.REVENUE_READ),
     NavItem("sales", "#", N_("Customer sales"), Permission.ACCOUNT_READ, ready=False),
     NavItem("marketing", "#", N_("Marketing"), Permission.ACCOUNT_READ, ready=False),
-    NavItem("usage", "#", N_("Usage"), Permission.ACCOUNT_READ, ready=False),
+    NavItem("usage", "/usage", N_("Usage"), Permission.USAGE_READ),
+    NavItem("planning", "/planning", N_("Planning"), Permission.REVENUE_READ),
 )
 
 ADMIN_NAVIGATION: tuple[NavItem, ...] = (
     NavItem("users", "/admin/users", N_("Users & teams"), Permission.USER_READ),
     NavItem("products", "/admin/products", N_("Products"), Permission.ACCOUNT_READ),
     NavItem("imports", "/imports", N_("Import & export"), Permission.IMPORT_RUN),
+    NavItem("event_sources", "/admin/event-sources", N_("Event sources"), Permission.SOURCE_ADMIN),
+    NavItem("metrics", "/admin/metrics", N_("Usage metrics"), Permission.METRIC_ADMIN),
     NavItem(
         "custom_fields", "/admin/custom-fields", N_("Custom fields"), Permission.CUSTOM_FIELD_ADMIN
+    ),
+    NavItem(
+        "currency_rates", "/admin/currency-rates", N_("Exchange rates"), Permission.CURRENCY_ADMIN
     ),
     NavItem("audit", "/admin/audit", N_("Audit log"), Permission.AUDIT_READ),
     NavItem("tokens", "/settings/tokens", N_("API tokens"), Permission.AUTHENTICATED),

@@ -1,0 +1,202 @@
+"""The tables every metric reads, built from the raw event store and small context tables.
+
+Inputs come from outside (the usage service reads SQL and hands over Arrow tables; the
+store's Parquet files are read by the engine). Nothing here executes: it returns Ibis
+expressions.
+
+Days are calendar days in the reporting time zone, applied as a fixed UTC offset (the
+zone's offset today: Asia/Tokyo has no daylight saving). Weeks start on Monday (ISO).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
+from typing import Literal
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+Grain = Literal["day", "week", "month"]
+GRAINS: tuple[Grain, ...] = ("day", "week", "month")
+USAGE_TYPES = ("track", "page", "screen")  # identify/group/alias calls are not usage
+
+# The event store's columns (the inbox's canonical columns).
+EVENT_COLUMNS = (
+    "message_id",
+    "source_id",
+    "type",
+    "event",
+    "user_id",
+    "anonymous_id",
+    "group_id",
+    "previous_id",
+    "timestamp",
+    "received_at",
+    "properties",
+    "context",
+)
+EVENT_SCHEMA = pa.schema(
+    [
+        ("message_id", pa.string()),
+        ("source_id", pa.string()),
+        ("type", pa.string()),
+        ("event", pa.string()),
+        ("user_id", pa.string()),
+        ("anonymous_id", pa.string()),
+        ("group_id", pa.string()),
+        ("previous_id", pa.string()),
+        ("timestamp", pa.timestamp("us", tz="UTC")),
+        ("received_at", pa.timestamp("us", tz="UTC")),
+        ("properties", pa.string()),
+        ("context", pa.string()),
+    ]
+)
+# Context tables handed in by the caller.
+IDENTITY_SCHEMA = pa.schema([("key", pa.string()), ("account_id", pa.string())])
+ACCOUNT_SCHEMA = pa.schema([("account_id", pa.string()), ("start_on", pa.date32())])
+SEAT_SCHEMA = pa.schema(
+    [
+        ("account_id", pa.string()),
+        ("start_on", pa.date32()),
+        ("end_on", pa.date32()),
+        ("quantity", pa.int64()),
+    ]
+)
+DAILY_SCHEMA = pa.schema(
+    [("account_id", pa.string()), ("day", pa.date32()), ("event", pa.string()), ("n", pa.int64())]
+)
+VALUE_SCHEMA = pa.schema(
+    [
+        ("metric", pa.string()),
+        ("grain", pa.string()),
+        ("account_id", pa.string()),
+        ("period", pa.date32()),
+        ("value", pa.float64()),
+    ]
+)
+
+
+def period_start(day: date, grain: Grain) -> date:
+    """The first day of the period of ``grain`` containing ``day``."""
+    if grain == "week":
+        return day - timedelta(days=day.weekday())
+    if grain == "month":
+        return day.replace(day=1)
+    return day
+
+
+def period_last_day(start: date, grain: Grain) -> date:
+    if grain == "week":
+        return start + timedelta(days=6)
+    if grain == "month":
+        following = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+        return following - timedelta(days=1)
+    return start
+
+
+def periods(first: date, today: date, grain: Grain) -> list[date]:
+    """Every period start of ``grain`` from the one containing ``first`` to today's."""
+    out, current, last = [], period_start(first, grain), period_start(today, grain)
+    while current <= last:
+        out.append(current)
+        current = period_last_day(current, grain) + timedelta(days=1)
+    return out
+
+
+def truncate(day: ir.DateValue, grain: Grain) -> ir.DateValue:
+    """``day``'s period start as an expression (weeks: ISO, starting Monday)."""
+    if grain == "day":
+        return day
+    return day.truncate("W" if grain == "week" else "M")
+
+
+def property_column(name: str) -> str:
+    """The column of the resolved events holding numeric property ``name``."""
+    return "prop_" + "".join(c if c.isalnum() else f"_{ord(c):x}_" for c in name)
+
+
+def resolve_events(
+    raw: ir.Table,
+    users: ir.Table,
+    groups: ir.Table,
+    *,
+    utc_offset_seconds: int,
+    since: date | None,
+    properties: Mapping[str, Sequence[str] | None] | None = None,
+) -> ir.Table:
+    """Usage events (track/page/screen) with their account, actor, name and local day.
+
+    An event's account is its ``group_id``'s account when that group is linked, else its
+    ``user_id``'s; events of neither are left out. Columns: ``account_id``, ``actor``
+    (user id, else anonymous id), ``event`` (the track name; ``page:<name>`` /
+    ``screen:<name>`` for the others), ``day`` (local date), and for each name in
+    ``properties`` its numeric value (null when absent or not a number) in
+    ``property_column(name)`` — extracted once here, and only on the events named with
+    it (None: all), rather than carrying the JSON text.
+    """
+    events = raw.filter(raw.type.isin(USAGE_TYPES))
+    local = events.timestamp + ibis.interval(seconds=utc_offset_seconds)
+    events = events.mutate(day=local.date())
+    if since is not None:
+        events = events.filter(events.day >= since)
+    g = groups.select(g_key=groups.key, g_account=groups.account_id)
+    u = users.select(u_key=users.key, u_account=users.account_id)
+    joined = events.left_join(g, events.group_id == g.g_key).left_join(u, events.user_id == u.u_key)
+    named = ibis.ifelse(
+        joined.type == "track",
+        joined.event,
+        joined.type.concat(":", joined.event.fill_null("")),
+    )
+    json = joined.properties.cast("json")
+    extracted = {}
+    for name, only in sorted((properties or {}).items()):
+        value = json[name].try_cast("float64")
+        if only is not None:
+            value = ibis.ifelse(named.isin(list(only)), value, ibis.null("float64"))
+        extracted[property_column(name)] = value
+    resolved = joined.select(
+        account_id=ibis.coalesce(joined.g_account, joined.u_account),
+        actor=ibis.coalesce(joined.user_id, joined.anonymous_id),
+        event=named,
+        day=joined.day,
+        **extracted,
+    )
+    return resolved.filter(resolved.account_id.notnull() & resolved.event.notnull())
+
+
+def daily_rollup(events: ir.Table) -> ir.Table:
+    """Events per account, local day and event name (``n``): the compact history that
+    counts, active days, breadth, recency and tenure-scaled rates are computed from."""
+    return events.group_by(["account_id", "day", "event"]).aggregate(n=events.count().cast("int64"))
+
+
+def daily_actors(events: ir.Table) -> ir.Table:
+    """Who was active on which day: the distinct ``account_id``, ``day``, ``actor`` of the
+    resolved events. Distinct users per week or month are counted from these (about half
+    as many rows as events) rather than from the events, once per grain."""
+    return events.select("account_id", "day", "actor").distinct()
+
+
+def period_rows(first: date, today: date, grain: Grain) -> pa.Table:
+    """Every period of ``grain`` from ``first``'s to today's: ``period``, ``period_end``
+    (the period's last day, or today for the current period)."""
+    starts = periods(first, today, grain)
+    return pa.table(
+        {
+            "period": pa.array(starts, pa.date32()),
+            "period_end": pa.array(
+                [min(period_last_day(s, grain), today) for s in starts], pa.date32()
+            ),
+        }
+    )
+
+
+def calendar(daily: ir.Table, period_table: ir.Table, grain: Grain) -> ir.Table:
+    """One row per account and period: from the account's first active period (in
+    ``daily``) through the periods of ``period_table``: account_id, period, period_end."""
+    firsts = daily.group_by("account_id").aggregate(first=daily.day.min())
+    firsts = firsts.mutate(first_period=truncate(firsts.first, grain))
+    joined = firsts.join(period_table, period_table.period >= firsts.first_period)
+    return joined.select("account_id", "period", "period_end")
