@@ -14,6 +14,8 @@ from kizuna.api import (
     custom_fields,
     event_sources,
     exports,
+    health_model,
+    health_views,
     import_mappings,
     imports,
     planning,
@@ -26,6 +28,7 @@ from kizuna.api import (
     usage,
     users,
 )
+from kizuna.api import health as health_scorecards  # the name `health` is the probe below
 from kizuna.api.deps import DbSession, public
 
 api_router = APIRouter(prefix="/api/v1")
@@ -48,6 +51,9 @@ for module in (
     planning,
     revenue,
     usage,
+    health_scorecards,
+    health_model,
+    health_views,
 ):
     api_router.include_router(module.router)
 

@@ -33,6 +33,8 @@ class Permission(StrEnum):
     METRIC_ADMIN = "metric:admin"  # usage metric definitions, recomputation
     REVENUE_READ = "revenue:read"  # company-wide revenue and retention (KGI), planning
     CURRENCY_ADMIN = "currency:admin"  # exchange rates used to report in one currency
+    HEALTH_READ = "health:read"  # health scores, explanations, churn risk, expansion signals
+    HEALTH_ADMIN = "health:admin"  # scorecards, calibration lab, churn-model training
 
 
 class Scope(StrEnum):
@@ -41,7 +43,14 @@ class Scope(StrEnum):
     ADMIN = "admin"
 
 
-_READ = frozenset({Permission.ACCOUNT_READ, Permission.USER_READ, Permission.USAGE_READ})
+_READ = frozenset(
+    {
+        Permission.ACCOUNT_READ,
+        Permission.USER_READ,
+        Permission.USAGE_READ,
+        Permission.HEALTH_READ,
+    }
+)
 _CUSTOMER_WRITE = frozenset(
     {Permission.ACCOUNT_WRITE, Permission.CONTACT_WRITE, Permission.ACTIVITY_WRITE}
 )
@@ -53,6 +62,7 @@ _ADMIN_ONLY = frozenset(
         Permission.SOURCE_ADMIN,
         Permission.METRIC_ADMIN,
         Permission.CURRENCY_ADMIN,
+        Permission.HEALTH_ADMIN,
     }
 )
 _BASE = frozenset({Permission.PUBLIC, Permission.AUTHENTICATED})
@@ -71,6 +81,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.AUDIT_READ,
         Permission.REVENUE_READ,
         Permission.METRIC_ADMIN,
+        Permission.HEALTH_ADMIN,
     },
     Role.CSM: _BASE | _READ | _CUSTOMER_WRITE | {Permission.SURVEY_WRITE, Permission.REVENUE_READ},
     Role.SUPPORT: _BASE

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from kizuna.cli import admin, data, revenue, setup, usage, worker
+from kizuna.cli.health import health_app
 from kizuna.cli.metrics import metrics_app
 
 app = typer.Typer(
@@ -24,4 +25,5 @@ usage.register(metrics_app)
 app.add_typer(metrics_app, name="metrics")
 app.add_typer(revenue.rates_app, name="rates")
 app.add_typer(usage.events_app, name="events")
+app.add_typer(health_app, name="health")
 worker.register(app)

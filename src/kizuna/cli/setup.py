@@ -14,6 +14,8 @@ from kizuna.db.migrate import upgrade
 from kizuna.kit.errors import Conflict
 from kizuna.models import Account
 
+DEMO_BACKFILL_DAYS = 90  # weeks of health history, so the trend charts have data
+
 
 def register(app: typer.Typer) -> None:
     app.command()(init)
@@ -66,6 +68,7 @@ def demo(
     console.print(f"[green]✓[/] demo company loaded: {summary}")
     if usage_months:
         _demo_usage(seed, accounts, usage_months)
+    _demo_health()
     console.print(f"  demo logins (password [bold]{DEMO_PASSWORD}[/]):")
     for email, role, _name in DEMO_USERS:
         console.print(f"    {role:<20} {email}")
@@ -126,6 +129,15 @@ def _demo_usage(seed: int, accounts: int, months: int) -> None:
         f"[green]✓[/] usage: {result.stored:,} events, {computed.metrics} metrics "
         f"for {computed.accounts} accounts"
     )
+
+
+def _demo_health() -> None:
+    """Score the demo accounts, with 90 days of history so the trend charts have data."""
+    from kizuna.cli.health_scores import run_score
+
+    result = run_score(DEMO_BACKFILL_DAYS)
+    bands = " · ".join(f"{band} {count}" for band, count in result.bands.items())
+    console.print(f"[green]✓[/] health: {result.accounts} accounts scored ({bands})")
 
 
 def _months_back(day: date, months: int) -> date:

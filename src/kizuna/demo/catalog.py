@@ -155,4 +155,12 @@ PRODUCTS: tuple[DemoProduct, ...] = (
 )
 
 PRICES: dict[str, int] = {p.code: p.list_price_amount for p in PRODUCTS}
+
+# Expansion signals (health/expansion.py): usage of the base product that an option sells
+# more of — heavy manual exports call for the API integration, a large user base for SSO.
+# Stored on the products' custom fields ``expansion_metric`` / ``expansion_threshold``.
+EXPANSION_USAGE: dict[str, tuple[str, float]] = {
+    OPT_API: ("usage:exported_rows:month", 100_000),
+    OPT_SSO: ("usage:active_users:month", 500),
+}
 SEAT_PRICED: frozenset[str] = frozenset(p.code for p in PRODUCTS if p.unit is ProductUnit.SEAT)

@@ -18,7 +18,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from kizuna.auth.passwords import hash_password
-from kizuna.demo.catalog import DEMO_PASSWORD
+from kizuna.demo.catalog import DEMO_PASSWORD, EXPANSION_USAGE
 from kizuna.demo.dates import jst_midnight_utc
 from kizuna.demo.generator import generate
 from kizuna.demo.model import DemoData
@@ -30,6 +30,7 @@ from kizuna.models import (
     Activity,
     Contact,
     ContactRoleLink,
+    CustomFieldDefinition,
     Product,
     Subscription,
     SurveyResponse,
@@ -38,6 +39,7 @@ from kizuna.models import (
     activity_contact,
     activity_user,
 )
+from kizuna.models.enums import CustomFieldObject, CustomFieldType
 
 Progress = Callable[[str, int, int], None]
 CHUNK = 2000
@@ -86,6 +88,14 @@ def _stamps(moment: datetime) -> dict[str, Any]:
     return {"created_at": moment, "updated_at": moment, "custom_fields": {}}
 
 
+def _expansion_fields(code: str) -> dict[str, Any]:
+    """The option's expansion-signal setting (health/expansion.py), if the demo has one."""
+    if code not in EXPANSION_USAGE:
+        return {}
+    metric, threshold = EXPANSION_USAGE[code]
+    return {"expansion_metric": metric, "expansion_threshold": threshold}
+
+
 class _Writer:
     def __init__(self, session: Session, demo: DemoData, progress: Progress) -> None:
         self.session, self.demo, self.progress = session, demo, progress
@@ -96,6 +106,7 @@ class _Writer:
         teams = self._insert_rows("teams", Team, self._teams())
         users = self._insert_rows("users", User, self._users())
         products = self._insert_rows("products", Product, self._products())
+        self._insert_rows("product_fields", CustomFieldDefinition, self._product_fields())
         accounts = self._insert_rows("accounts", Account, self._accounts())
         contacts = self._insert_rows("contacts", Contact, self._contacts())
         roles = self._insert_rows("contact_roles", ContactRoleLink, self._contact_roles())
@@ -193,9 +204,45 @@ class _Writer:
                 "currency": "JPY",
                 "description": p.description,
                 **_stamps(self.now),
+                "custom_fields": _expansion_fields(p.code),
             }
             for p in self.demo.products
             if p.code not in existing
+        ]
+
+    def _product_fields(self) -> list[dict[str, Any]]:
+        """The product custom fields behind option expansion signals, so that the demo's
+        settings (``EXPANSION_USAGE``) can be seen and edited on the product form."""
+        existing = set(
+            self.session.scalars(
+                select(CustomFieldDefinition.key).where(
+                    CustomFieldDefinition.object_type == CustomFieldObject.PRODUCT
+                )
+            )
+        )
+        fields = [
+            ("expansion_metric", "拡大シグナルの利用指標", "Expansion signal: usage metric",
+             CustomFieldType.TEXT, "例: usage:exported_rows:month"),
+            ("expansion_threshold", "拡大シグナルの基準値", "Expansion signal: threshold",
+             CustomFieldType.DECIMAL, "この値以上の利用で拡大シグナルを出します"),
+        ]  # fmt: skip
+        return [
+            {
+                "id": uuid7(),
+                "object_type": CustomFieldObject.PRODUCT,
+                "key": key,
+                "label_ja": ja,
+                "label_en": en,
+                "field_type": kind,
+                "help_text": help_text,
+                "position": 100 + n,
+                "choices": [],
+                "extra": {},
+                "created_at": self.now,
+                "updated_at": self.now,
+            }
+            for n, (key, ja, en, kind, help_text) in enumerate(fields)
+            if key not in existing
         ]
 
     def _accounts(self) -> list[dict[str, Any]]:

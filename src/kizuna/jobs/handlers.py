@@ -11,6 +11,8 @@ HANDLER_MODULES: tuple[str, ...] = (
     "kizuna.jobs.queue",
     "kizuna.jobs.importing",
     "kizuna.jobs.usage",
+    "kizuna.jobs.health",
+    "kizuna.jobs.health_model",
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kizuna.auth.actor import Actor
+from kizuna.health import schedule
 from kizuna.jobs.registry import JobContext, handler
 from kizuna.usage import compute, pipeline
 from kizuna.usage.store import EventStore
@@ -39,6 +40,8 @@ def compute_metrics(ctx: JobContext) -> dict[str, Any]:
     )
     with ctx.database.sessions() as session:
         result = compute.run(session, Actor.system("usage"), options)
+    with ctx.database.sessions() as session, session.begin():
+        schedule.request_rescore(session)  # health scores read the new values
     return {
         "metrics": result.metrics,
         "values": result.values,

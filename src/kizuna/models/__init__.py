@@ -6,6 +6,15 @@ from kizuna.models.audit import AuditEvent
 from kizuna.models.contact import Contact, ContactRoleLink
 from kizuna.models.currency import CurrencyRate
 from kizuna.models.custom_field import CustomFieldDefinition
+from kizuna.models.health import (
+    ChurnModel,
+    ChurnRisk,
+    ExpansionSignal,
+    HealthScore,
+    HealthScorecard,
+    HealthScorecardVersion,
+    HealthScoreHistory,
+)
 from kizuna.models.importing import ImportKind, ImportRun, ImportStatus, SavedMapping
 from kizuna.models.job import Job, JobStatus
 from kizuna.models.product import Product
@@ -27,6 +36,8 @@ __all__ = [
     "Activity",
     "ApiToken",
     "AuditEvent",
+    "ChurnModel",
+    "ChurnRisk",
     "Contact",
     "ContactRoleLink",
     "CurrencyRate",
@@ -34,6 +45,11 @@ __all__ = [
     "EventInbox",
     "EventSample",
     "EventSource",
+    "ExpansionSignal",
+    "HealthScore",
+    "HealthScoreHistory",
+    "HealthScorecard",
+    "HealthScorecardVersion",
     "ImportKind",
     "ImportRun",
     "ImportStatus",

@@ -17,6 +17,9 @@ from kizuna.web.routes import (
     custom_fields,
     event_debugger,
     event_sources,
+    health,
+    health_model,
+    health_scorecards,
     imports,
     planning,
     portfolio,
@@ -51,5 +54,8 @@ def mount_web(app: FastAPI, settings: Settings) -> None:
         event_sources,
         event_debugger,
         usage,
+        health,
+        health_model,
+        health_scorecards,
     ):
         app.include_router(module.router, include_in_schema=False)

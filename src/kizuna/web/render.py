@@ -33,7 +33,7 @@ class NavItem:
 NAVIGATION: tuple[NavItem, ...] = (
     NavItem("portfolio", "/portfolio", N_("Portfolio"), Permission.ACCOUNT_READ),
     NavItem("tasks", "#", N_("Tasks"), Permission.ACCOUNT_READ, ready=False),
-    NavItem("health", "#", N_("Health"), Permission.ACCOUNT_READ, ready=False),
+    NavItem("health", "/health", N_("Health"), Permission.HEALTH_READ),
     NavItem("journey", "#", N_("Journey"), Permission.ACCOUNT_READ, ready=False),
     NavItem("revenue", "/revenue", N_("Revenue"), Permission.REVENUE_READ),
     NavItem("sales", "#", N_("Customer sales"), Permission.ACCOUNT_READ, ready=False),
@@ -48,6 +48,7 @@ ADMIN_NAVIGATION: tuple[NavItem, ...] = (
     NavItem("imports", "/imports", N_("Import & export"), Permission.IMPORT_RUN),
     NavItem("event_sources", "/admin/event-sources", N_("Event sources"), Permission.SOURCE_ADMIN),
     NavItem("metrics", "/admin/metrics", N_("Usage metrics"), Permission.METRIC_ADMIN),
+    NavItem("scorecards", "/admin/scorecards", N_("Health scorecards"), Permission.HEALTH_ADMIN),
     NavItem(
         "custom_fields", "/admin/custom-fields", N_("Custom fields"), Permission.CUSTOM_FIELD_ADMIN
     ),

@@ -31,8 +31,16 @@ def portfolio(
 ) -> Response:
     raw = clean(request.query_params, AccountFilters.model_fields)
     filters = parse(AccountFilters, raw, where="query")
+    health_raw = clean(request.query_params, service.HealthFilters.model_fields)
+    health = parse(service.HealthFilters, health_raw, where="query")
     with session.begin():
-        result = service.portfolio(session, ctx.actor, filters, sort=sort, page=page)
+        result = service.portfolio(session, ctx.actor, filters, sort=sort, page=page, health=health)
         return render(
-            request, ctx, "portfolio/index.html", active="portfolio", result=result, filters=filters
+            request,
+            ctx,
+            "portfolio/index.html",
+            active="portfolio",
+            result=result,
+            filters=filters,
+            health=health,
         )

@@ -1,0 +1,1 @@
+"""Health scores that explain themselves, and a measured churn-risk model (C4)."""

@@ -1,0 +1,1 @@
+"""The churn-risk model: observations, features, training, reasons, scoring."""

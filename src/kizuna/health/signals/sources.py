@@ -1,0 +1,308 @@
+"""The SQL side of ``load_history``: one Core query per source, only the columns needed,
+turned into sorted timelines. Each loader is portable (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import Float, Select, String, cast, func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from kizuna.health.signals.lines import Lines
+from kizuna.health.signals.timelines import DAY_SHIFT, NO_DAY, Floats, Ints, Timeline, to_days
+from kizuna.models.account import Account
+from kizuna.models.activity import Activity, activity_contact
+from kizuna.models.contact import Contact, ContactRoleLink
+from kizuna.models.enums import ActivityKind, ContactRole, ProductKind, ProductUnit
+from kizuna.models.product import Product
+from kizuna.models.subscription import Subscription
+from kizuna.models.survey import SurveyResponse
+
+Lookup = Callable[[Iterable[Any]], Ints]
+
+K = ActivityKind
+# Activity timelines by name: which kinds each counts.
+ACTIVITY_SETS: dict[str, frozenset[ActivityKind]] = {
+    "touch": frozenset({K.MEETING, K.CALL, K.QBR, K.EMAIL, K.TRAINING, K.EVENT}),
+    "touch4": frozenset({K.MEETING, K.CALL, K.QBR, K.TRAINING}),
+    "kickoff": frozenset({K.MEETING, K.CALL}),  # after the sale (is_pre_sale false)
+    "training": frozenset({K.TRAINING}),
+    "qbr": frozenset({K.QBR}),
+}
+DM_ROLES = (ContactRole.DECISION_MAKER, ContactRole.EXECUTIVE_SPONSOR)
+
+
+@dataclass(frozen=True)
+class Inquiries:
+    """Inquiries sorted by (account, opened day); the other arrays are aligned."""
+
+    opened: Timeline
+    first_response_day: Ints  # NO_DAY: none yet
+    first_response_hours: Floats
+    resolved_day: Ints
+    resolution_hours: Floats
+    resolved: Timeline  # (account, max(opened, resolved) day) of resolved inquiries
+
+
+def text_id(column: Any) -> ColumnElement[str]:
+    """An id column as text: no ``uuid.UUID`` object is built per row (SQLite gives the
+    32-digit hex it stores, PostgreSQL the hyphenated form; the lookup knows both)."""
+    return cast(column, String)
+
+
+def epoch(session: Session, column: Any) -> ColumnElement[float]:
+    """A UTC timestamp column as epoch seconds (float), computed by the database: turning a
+    million rows into Python datetimes costs seconds, floats cost nothing."""
+    if session.get_bind().dialect.name == "sqlite":  # stored as UTC text
+        return cast((func.julianday(column) - 2440587.5) * 86400.0, Float)
+    return cast(func.extract("epoch", column), Float)
+
+
+def fetch(session: Session, stmt: Select[*tuple[Any, ...]]) -> list[Sequence[Any]]:
+    """The statement's columns as lists, read with the driver's own cursor.
+
+    Building a SQLAlchemy ``Row`` per row costs about as much as the query itself at a
+    million rows, so the statement (whose only parameters are our own constants: kinds and
+    roles) is rendered with literal values and run on the session's DBAPI connection — the
+    same connection and transaction, so uncommitted rows are seen. Values come back as
+    the driver gives them: dates may be ISO text (SQLite), enums are their strings.
+    """
+    connection = session.connection()
+    sql = str(stmt.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    width = len(stmt.selected_columns)
+    if not rows:
+        return [[] for _ in range(width)]
+    return [list(c) for c in zip(*rows, strict=True)]
+
+
+def local_days(seconds: Sequence[float | None], offset: int) -> tuple[Ints, Floats]:
+    """(local day number, epoch seconds) of epoch seconds; NO_DAY / NaN for None."""
+    values = np.array(seconds, dtype=np.float64) if len(seconds) else np.zeros(0)
+    days = np.floor((values + offset) / 86_400.0)
+    missing = np.isnan(days)
+    out = np.where(missing, NO_DAY, np.nan_to_num(days) + DAY_SHIFT).astype(np.int64)
+    return out, values
+
+
+def _date_days(values: Sequence[Any]) -> Ints:
+    return to_days(np.array(values, dtype="datetime64[D]"))
+
+
+def load_lines(session: Session, lookup: Lookup) -> Lines:
+    c = fetch(
+        session,
+        select(
+            text_id(Subscription.account_id),
+            Subscription.start_on,
+            Subscription.end_on,
+            Subscription.mrr_amount,
+            Subscription.currency,
+            Subscription.quantity,
+            Subscription.term_months,
+            Product.unit,
+            Product.kind,
+        ).join(Product, Product.id == Subscription.product_id),
+    )
+    account, start = lookup(c[0]), _date_days(c[1])
+    order = np.lexsort((start, account))
+    order = order[account[order] >= 0]
+    unit = np.array([str(u) for u in c[7]], dtype=object)
+    kind = np.array([str(k) for k in c[8]], dtype=object)
+    options = [str(ProductKind.OPTION), str(ProductKind.ADD_ON)]
+    return Lines(
+        account=account[order],
+        start=start[order],
+        end=_date_days(c[2])[order],
+        amount=np.array(c[3], np.int64)[order],
+        currency=[c[4][i] for i in order],
+        quantity=np.array(c[5], np.int64)[order],
+        per_seat=(unit == str(ProductUnit.SEAT))[order],
+        option=np.isin(kind, options)[order],
+        term_months=np.array(c[6], np.int64)[order],
+    )
+
+
+def load_activities(
+    session: Session, lookup: Lookup, offset: int, sets: Sequence[str]
+) -> dict[str, Timeline]:
+    """The timelines of the activity sets named (``ACTIVITY_SETS``), from one query that
+    reads only the kinds they count."""
+    kinds = sorted({str(k) for name in sets for k in ACTIVITY_SETS[name]})
+    c = fetch(
+        session,
+        select(
+            text_id(Activity.account_id),
+            Activity.kind,
+            epoch(session, Activity.occurred_at),
+            Activity.is_pre_sale,
+        ).where(cast(Activity.kind, String).in_(kinds)),
+    )
+    account = lookup(c[0])
+    days, _ = local_days(c[2], offset)
+    kind = pa.array(c[1], pa.string())
+    pre_sale = np.array(c[3], np.bool_) if c[3] else np.zeros(0, np.bool_)
+    out: dict[str, Timeline] = {}
+    for name in sets:
+        members = pa.array([str(k) for k in ACTIVITY_SETS[name]], pa.string())
+        mask = pc.is_in(kind, value_set=members).to_numpy(zero_copy_only=False) & (account >= 0)
+        if name == "kickoff":
+            mask &= ~pre_sale
+        out[name] = Timeline.of(account[mask], days[mask])
+    return out
+
+
+def load_participations(session: Session, lookup: Lookup, offset: int) -> Timeline:
+    """Contacts taking part in activities: a timeline whose values are contact numbers."""
+    c = fetch(
+        session,
+        select(
+            text_id(Activity.account_id),
+            epoch(session, Activity.occurred_at),
+            text_id(activity_contact.c.contact_id),
+        ).join(activity_contact, activity_contact.c.activity_id == Activity.id),
+    )
+    account = lookup(c[0])
+    days, _ = local_days(c[1], offset)
+    contacts = pa.array(c[2], pa.string())
+    number = pc.dictionary_encode(contacts).indices.to_numpy(zero_copy_only=False)
+    known = account >= 0
+    return Timeline.of(account[known], days[known], number[known])
+
+
+def load_decider_touches(session: Session, lookup: Lookup, offset: int) -> Timeline:
+    """Activities a decision maker or executive sponsor took part in (by the contacts'
+    roles today: roles have no history)."""
+    deciders = (
+        select(activity_contact.c.activity_id)
+        .join(ContactRoleLink, ContactRoleLink.contact_id == activity_contact.c.contact_id)
+        .where(cast(ContactRoleLink.role, String).in_([str(r) for r in DM_ROLES]))
+    )
+    c = fetch(
+        session,
+        select(text_id(Activity.account_id), epoch(session, Activity.occurred_at)).where(
+            Activity.id.in_(deciders)
+        ),
+    )
+    account = lookup(c[0])
+    days, _ = local_days(c[1], offset)
+    known = account >= 0
+    return Timeline.of(account[known], days[known])
+
+
+def load_inquiries(session: Session, lookup: Lookup, offset: int) -> Inquiries:
+    c = fetch(
+        session,
+        select(
+            text_id(Activity.account_id),
+            epoch(session, func.coalesce(Activity.opened_at, Activity.occurred_at)),
+            epoch(session, Activity.first_response_at),
+            epoch(session, Activity.resolved_at),
+        ).where(Activity.kind == ActivityKind.INQUIRY),
+    )
+    account = lookup(c[0])
+    opened_day, opened_s = local_days(c[1], offset)
+    first_day, first_s = local_days(c[2], offset)
+    resolved_day, resolved_s = local_days(c[3], offset)
+    order = np.lexsort((opened_day, account))
+    order = order[account[order] >= 0]
+    account, opened_day = account[order], opened_day[order]
+    first_day, resolved_day = first_day[order], resolved_day[order]
+    first_h = (first_s[order] - opened_s[order]) / 3600.0
+    resolved_h = (resolved_s[order] - opened_s[order]) / 3600.0
+    done = resolved_day >= 0
+    return Inquiries(
+        opened=Timeline.of(account, opened_day),
+        first_response_day=first_day,
+        first_response_hours=first_h,
+        resolved_day=resolved_day,
+        resolution_hours=resolved_h,
+        resolved=Timeline.of(account[done], np.maximum(resolved_day, opened_day)[done]),
+    )
+
+
+def load_surveys(session: Session, lookup: Lookup) -> dict[str, Timeline]:
+    c = fetch(
+        session,
+        select(
+            text_id(SurveyResponse.account_id),
+            SurveyResponse.kind,
+            SurveyResponse.score,
+            SurveyResponse.responded_on,
+        ),
+    )
+    account = lookup(c[0])
+    days = _date_days(c[3])
+    kind = np.array([str(k) for k in c[1]], dtype=object)
+    score = np.array(c[2], np.float64)
+    out = {}
+    for name in ("nps", "csat"):
+        mask = (kind == name) & (account >= 0)
+        out[name] = Timeline.of(account[mask], days[mask], score[mask])
+    return out
+
+
+def load_contacts(session: Session, lookup: Lookup, offset: int) -> dict[str, Timeline]:
+    """Active contacts by role and creation day (deactivation has no date: a contact
+    deactivated today counts as never having been there, also for past as-of days)."""
+    c = fetch(
+        session,
+        select(
+            text_id(Contact.account_id), epoch(session, Contact.created_at), ContactRoleLink.role
+        )
+        .join(ContactRoleLink, ContactRoleLink.contact_id == Contact.id)
+        .where(
+            Contact.is_active.is_(True),
+            ContactRoleLink.role.in_((ContactRole.ADMIN, ContactRole.CHAMPION)),
+        ),
+    )
+    account = lookup(c[0])
+    days, _ = local_days(c[1], offset)
+    role = np.array([str(r) for r in c[2]], dtype=object)
+    out = {}
+    for name in ("admin", "champion"):
+        mask = (role == name) & (account >= 0)
+        out[name] = Timeline.of(account[mask], days[mask])
+    return out
+
+
+def load_fields(
+    session: Session, lookup: Lookup, accounts: int, names: Sequence[str]
+) -> dict[str, Floats]:
+    """Current values of numeric account fields (``employee_count``, ``custom.<key>``)."""
+    custom = any(n.startswith("custom.") for n in names)
+    stmt = select(Account.id, Account.employee_count)
+    if custom:
+        stmt = stmt.add_columns(Account.custom_fields)
+    rows: Sequence[Any] = session.execute(stmt).all()
+    index = lookup(r[0] for r in rows)
+    out: dict[str, Floats] = {}
+    for name in names:
+        values = np.full(accounts + 1, np.nan)
+        for i, row in zip(index.tolist(), rows, strict=True):
+            if i < 0:
+                continue
+            raw = row[1] if name == "employee_count" else (row[2] or {}).get(name[7:])
+            values[i] = _number(raw)
+        out[name] = values
+    return out
+
+
+def _number(raw: Any) -> float:
+    if isinstance(raw, bool) or raw is None:
+        return np.nan
+    try:
+        return float(raw)
+    except (TypeError, ValueError):
+        return np.nan
