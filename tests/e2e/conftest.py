@@ -17,6 +17,7 @@ import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from kizuna.app import create_app
+from kizuna.cli import context
 from kizuna.config import Settings
 from kizuna.db.migrate import upgrade
 from kizuna.db.session import Database
@@ -89,3 +90,17 @@ def page(browser: Browser) -> Iterator[Page]:
     tab = context.new_page()
     yield tab
     context.close()
+
+
+@pytest.fixture
+def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh SQLite database and data folder for CLI commands run through Typer's runner
+    (a test module may define its own, e.g. to seed data)."""
+    monkeypatch.setenv("KIZUNA_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("KIZUNA_DATA_DIR", str(tmp_path / "data"))
+    context.settings.cache_clear()
+    context.database.cache_clear()
+    yield tmp_path
+    context.database().engine.dispose()
+    context.settings.cache_clear()
+    context.database.cache_clear()

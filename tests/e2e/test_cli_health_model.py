@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -18,18 +16,6 @@ from kizuna.models.account import Account
 from kizuna.models.health import ChurnModel
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("KIZUNA_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.setenv("KIZUNA_DATA_DIR", str(tmp_path / "data"))
-    context.settings.cache_clear()
-    context.database.cache_clear()
-    yield tmp_path
-    context.database().engine.dispose()
-    context.settings.cache_clear()
-    context.database.cache_clear()
 
 
 def test_thin_history_is_refused_with_exit_1(cli_db: Path) -> None:
@@ -46,6 +32,7 @@ def test_backtest_train_and_predict_on_the_demo(cli_db: Path) -> None:
     assert runner.invoke(app, ["init"]).exit_code == 0
     loaded = runner.invoke(app, ["demo", "--usage-months", "0"])
     assert loaded.exit_code == 0, loaded.output
+    assert "churn-risk model published" in loaded.output  # the demo trains model #1
 
     shown = runner.invoke(health_app, ["backtest"])
     assert shown.exit_code == 0, shown.output
@@ -57,9 +44,10 @@ def test_backtest_train_and_predict_on_the_demo(cli_db: Path) -> None:
 
     trained = runner.invoke(health_app, ["train", "--horizon", "90"])
     assert trained.exit_code == 0, trained.output
-    assert "model #1 published" in trained.output
+    assert "model #2 published" in trained.output
     with context.database().sessions() as session:
-        assert session.scalar(select(ChurnModel.status)) == "published"
+        statuses = session.execute(select(ChurnModel.number, ChurnModel.status)).all()
+        assert sorted(statuses) == [(1, "retired"), (2, "published")]
         externals = list(session.scalars(select(Account.external_id).limit(5)))
 
     rows = cli_db / "rows.csv"

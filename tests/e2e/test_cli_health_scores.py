@@ -4,10 +4,8 @@ small demo company in a real SQLite file."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import yaml
 from sqlalchemy import func, select
 from typer.testing import CliRunner
@@ -18,18 +16,6 @@ from kizuna.cli.main import app
 from kizuna.models.health import HealthScore, HealthScoreHistory
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("KIZUNA_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.setenv("KIZUNA_DATA_DIR", str(tmp_path / "data"))
-    context.settings.cache_clear()
-    context.database.cache_clear()
-    yield tmp_path
-    context.database().engine.dispose()
-    context.settings.cache_clear()
-    context.database.cache_clear()
 
 
 def test_score_and_scorecards(cli_db: Path) -> None:

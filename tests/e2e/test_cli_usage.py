@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import yaml
 from sqlalchemy import func, select
 from typer.testing import CliRunner
@@ -15,18 +13,6 @@ from kizuna.cli.main import app
 from kizuna.models.usage_metric import UsageMetricLatest
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def cli_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("KIZUNA_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.setenv("KIZUNA_DATA_DIR", str(tmp_path / "data"))
-    context.settings.cache_clear()
-    context.database.cache_clear()
-    yield tmp_path
-    context.database().engine.dispose()
-    context.settings.cache_clear()
-    context.database.cache_clear()
 
 
 def test_demo_events_import_and_compute(cli_db: Path) -> None:

@@ -187,11 +187,13 @@ def test_foreign_currency_uses_the_rate_of_the_day() -> None:
     assert on[1:].tolist() == [1_500.0, 1_600.0]
 
 
-def test_next_renewal_is_the_nearest_end_or_anniversary() -> None:
+def test_next_renewal_is_the_nearest_anniversary_never_an_end_date() -> None:
     lines = _lines(
         [
             (0, "2025-01-31", None, 100),  # anniversaries 31 Jan each year
-            (1, "2025-06-01", "2026-04-15", 100),  # a fixed end
+            # an end date (often written at cancellation, after the fact) is not a renewal:
+            # the line's own anniversary (1 May) counts
+            (1, "2025-05-01", "2026-04-15", 100),
             (1, "2025-06-01", None, 100),  # and an anniversary on 1 June
         ]
     )
@@ -204,6 +206,6 @@ def test_next_renewal_is_the_nearest_end_or_anniversary() -> None:
         d("2026-01-31"),
         d("2027-01-31"),
         d("2026-01-31"),
-        d("2026-04-15"),
+        d("2026-05-01"),
         NO_DAY,
     ]

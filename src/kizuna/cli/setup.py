@@ -32,9 +32,17 @@ def migrate() -> None:
 
 
 def init() -> None:
-    """Prepare a fresh installation: create the data folder and migrate the database."""
-    settings().data_dir.mkdir(parents=True, exist_ok=True)
+    """Prepare a fresh installation: create the data folder, migrate the database and queue
+    the recurring jobs (daily health rescore, weekly churn-model retraining)."""
+    from kizuna.health.schedule import ensure_recurring
+
+    s = settings()
+    s.data_dir.mkdir(parents=True, exist_ok=True)
     migrate()
+    with database().sessions() as session, session.begin():
+        queued = ensure_recurring(session, s.default_timezone)
+    if queued:
+        console.print(f"[green]✓[/] recurring jobs queued: {', '.join(queued)}")
 
 
 def demo(
@@ -132,10 +140,37 @@ def _demo_usage(seed: int, accounts: int, months: int) -> None:
 
 
 def _demo_health() -> None:
-    """Score the demo accounts, with 90 days of history so the trend charts have data."""
+    """Train the churn-risk model on the demo history, then score the demo accounts with
+    90 days of history so the trend charts have data."""
+    from kizuna.auth.actor import Actor
     from kizuna.cli.health_scores import run_score
+    from kizuna.health import calibration
+    from kizuna.health.churn import service as churn
+    from kizuna.kit.clock import today
 
+    s = settings()
+    with (
+        database().sessions() as session,
+        session.begin(),
+        console.status("training the churn-risk model…"),
+    ):
+        model = churn.train(
+            session,
+            Actor.system("demo"),
+            data_dir=s.data_dir,
+            zone=s.default_timezone,
+            today=today(s.default_timezone),
+        )
+        status, auc, message = model.status, model.metrics.get("auc"), model.message
+    if status == "published":
+        console.print(f"[green]✓[/] churn-risk model published (held-out AUC {auc:.3f})")
+    else:
+        console.print(f"[yellow]![/] churn-risk model not published: {message}")
     result = run_score(DEMO_BACKFILL_DAYS)
+    with database().sessions() as session, session.begin():
+        calibration.backtest_published(
+            session, data_dir=s.data_dir, zone=s.default_timezone, today=today(s.default_timezone)
+        )
     bands = " · ".join(f"{band} {count}" for band, count in result.bands.items())
     console.print(f"[green]✓[/] health: {result.accounts} accounts scored ({bands})")
 

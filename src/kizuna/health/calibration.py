@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kizuna.audit import service as audit
@@ -189,6 +190,17 @@ def backtest_version(
     version.backtest = result
     session.flush()
     return result
+
+
+def backtest_published(session: Session, *, data_dir: Path, zone: str, today: date) -> int:
+    """Back-test every published version (``kizuna demo`` does, so the lab opens with
+    figures); returns how many were back-tested."""
+    published = session.scalars(
+        select(HealthScorecardVersion.id).where(HealthScorecardVersion.status == "published")
+    ).all()
+    for version_id in published:
+        backtest_version(session, version_id, data_dir=data_dir, zone=zone, today=today)
+    return len(published)
 
 
 def run_for(

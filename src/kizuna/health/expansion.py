@@ -32,7 +32,7 @@ from sqlalchemy import delete, insert, or_, select
 from sqlalchemy.orm import Session
 
 from kizuna.health.signals.catalogue import parse_usage_key, usage_key
-from kizuna.health.signals.history import load_history, signal_frame
+from kizuna.health.signals.history import History, load_history, signal_frame
 from kizuna.health.signals.outcomes import customer_at
 from kizuna.kit.clock import utc_now
 from kizuna.models.enums import ProductKind, ProductUnit
@@ -115,16 +115,35 @@ def _positive(value: Any) -> float | None:
     return number if number > 0 else None
 
 
-def detect(session: Session, *, data_dir: Path, zone: str, today: date) -> int:
-    """Rewrite ``expansion_signal`` for every paying account; returns the rows written."""
+def columns(session: Session, rules: Sequence[OptionRule] | None = None) -> list[str]:
+    """The signals ``detect`` reads: the seat and renewal signals and each option rule's."""
+    rules = option_rules(session) if rules is None else rules
+    return [*SEAT_COLUMNS, *sorted({r.signal for r in rules})]
+
+
+def detect(
+    session: Session,
+    *,
+    data_dir: Path,
+    zone: str,
+    today: date,
+    history: History | None = None,
+) -> int:
+    """Rewrite ``expansion_signal`` for every paying account; returns the rows written.
+
+    ``history``: one already loaded for ``today`` that holds ``columns(session)`` (the
+    rescore loads once for everything it scores); None loads what today's frame needs."""
     rules = option_rules(session)
-    columns = [*SEAT_COLUMNS, *sorted({r.signal for r in rules})]
-    history = load_history(session, data_dir=data_dir, zone=zone, today=today, columns=columns)
+    keys = columns(session, rules)
+    if history is None:
+        history = load_history(
+            session, data_dir=data_dir, zone=zone, today=today, columns=keys, since=today
+        )
     ids = np.asarray(history.account_ids, dtype=object)
     as_of = np.full(len(ids), np.datetime64(today, "D"))
     paying = np.asarray(customer_at(history, ids, as_of), dtype=bool)
     ids, as_of = ids[paying], as_of[paying]
-    frame = signal_frame(history, ids, as_of, columns)
+    frame = signal_frame(history, ids, as_of, keys)
     context = Context(
         today=today,
         held=_held_options(session, today),
@@ -133,7 +152,7 @@ def detect(session: Session, *, data_dir: Path, zone: str, today: date) -> int:
     )
     rows: list[dict[str, Any]] = []
     for i, account in enumerate(ids):
-        values = {key: float(frame.values[key][i]) for key in columns}
+        values = {key: float(frame.values[key][i]) for key in keys}
         rows.extend(find(str(account), values, rules, context))
     session.execute(delete(ExpansionSignal))
     if rows:

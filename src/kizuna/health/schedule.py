@@ -1,5 +1,6 @@
 """Queueing the ``health.rescore`` job: on demand (after a publish or a usage computation)
-and daily at 05:00 local time, each at most once in the queue."""
+and daily at 05:00 local time, each at most once in the queue; and making sure the
+recurring health jobs (daily rescore, weekly retraining) are queued at all."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kizuna.health.churn.service import request_training
 from kizuna.kit.clock import utc_now
 from kizuna.models.job import Job, JobStatus
 from kizuna.queue import service as queue
@@ -47,3 +49,18 @@ def schedule_daily(session: Session, zone: str) -> Job | None:
     if any(job.payload.get("scheduled") for job in _queued(session)):
         return None
     return queue.enqueue(session, RESCORE_JOB, {"scheduled": True}, run_after=next_daily_run(zone))
+
+
+def ensure_recurring(session: Session, zone: str) -> list[str]:
+    """Queue the daily rescore and the weekly retraining unless they are already queued.
+
+    Each run queues its successor, so once started the chains survive restarts; this starts
+    them on a fresh installation (``kizuna init``, ``kizuna demo``). Returns the names queued.
+    """
+    queued = []
+    if schedule_daily(session, zone) is not None:
+        queued.append(RESCORE_JOB)
+    training = request_training(session, delay=timedelta(days=7))
+    if training is not None:
+        queued.append(training.name)
+    return queued

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -52,9 +53,17 @@ class _Plan:
     chosen: dict[str, Active]
 
 
-def _plan(session: Session, *, data_dir: Path, zone: str, today: date) -> _Plan | None:
+def _plan(
+    session: Session,
+    *,
+    data_dir: Path,
+    zone: str,
+    today: date,
+    extra: Sequence[str] = (),
+    since: date | None = None,
+) -> _Plan | None:
     """The published scorecards, each account's scorecard, and one history load for the
-    union of their columns (None when no scorecard is published)."""
+    union of their columns and ``extra`` (None when no scorecard is published)."""
     active = scorecards.active_scorecards(session)
     if not active:
         return None
@@ -63,8 +72,10 @@ def _plan(session: Session, *, data_dir: Path, zone: str, today: date) -> _Plan 
         for i, t, p in session.execute(select(Account.id, Account.tier, Account.phase))
     ]
     chosen = scorecards.assign(active, accounts)
-    columns = list(dict.fromkeys(c for a in active for c in a.definition.columns()))
-    history = load_history(session, data_dir=data_dir, zone=zone, today=today, columns=columns)
+    columns = list(dict.fromkeys([*(c for a in active for c in a.definition.columns()), *extra]))
+    history = load_history(
+        session, data_dir=data_dir, zone=zone, today=today, columns=columns, since=since
+    )
     return _Plan(history, chosen)
 
 
@@ -88,7 +99,11 @@ def rescore_all(
     actor.require(Permission.HEALTH_ADMIN)
     started = time.perf_counter()
     result = RescoreResult(today=today)
-    plan = _plan(session, data_dir=data_dir, zone=zone, today=today)
+    # One history load serves the scorecards, churn scoring and expansion: the union of
+    # their columns, read only as far back as today's windows reach (``since``).
+    extra = [*churn.columns(session), *expansion.columns(session)]
+    plan = _plan(session, data_dir=data_dir, zone=zone, today=today, extra=extra, since=today)
+    history = plan.history if plan is not None else None
     if plan is None:
         snapshots.write_latest(session, [], today)
     else:
@@ -102,8 +117,9 @@ def rescore_all(
             result.scorecards[b.active.scorecard.key] = len(b.frame)
         result.bands = {band: bands.get(band, 0) for band in ("green", "yellow", "red", "unknown")}
     session.flush()
-    result.churn_scored = churn.score_accounts(session, data_dir=data_dir, zone=zone, today=today)
-    result.expansion_signals = expansion.detect(session, data_dir=data_dir, zone=zone, today=today)
+    kw: dict[str, Any] = {"data_dir": data_dir, "zone": zone, "today": today, "history": history}
+    result.churn_scored = churn.score_accounts(session, **kw)
+    result.expansion_signals = expansion.detect(session, **kw)
     result.seconds = time.perf_counter() - started
     return result
 

@@ -45,6 +45,7 @@ class SignalName:
     name_en: str
     unit: str
     higher_is_better: bool = True
+    state: bool = False  # a current state: as fresh as yesterday's data, whenever it changed
 
 
 @dataclass(frozen=True)
@@ -170,7 +171,9 @@ def signal_names(session: Session) -> dict[str, SignalName]:
 
 
 def _name_of(spec: SignalSpec) -> SignalName:
-    return SignalName(spec.key, spec.name, spec.name_en, str(spec.unit), spec.higher_is_better)
+    return SignalName(
+        spec.key, spec.name, spec.name_en, str(spec.unit), spec.higher_is_better, spec.state
+    )
 
 
 def _signal(names: dict[str, SignalName], key: str) -> SignalName:
@@ -216,6 +219,13 @@ def explain(
     return groups
 
 
+def _age(today: date, observed: date | None, *, state: bool) -> int | None:
+    """Days since the data behind a value; a state (MRR, tenure) is as of yesterday."""
+    if observed is None:
+        return None
+    return min(1, (today - observed).days) if state else (today - observed).days
+
+
 def _measure(
     item: dict[str, Any], spec: dict[str, Any], names: dict[str, SignalName], today: date
 ) -> MeasureView:
@@ -232,7 +242,7 @@ def _measure(
         weight=float(item.get("weight", spec.get("weight", 0)) or 0),
         contribution=_number(item.get("contribution")),
         observed_on=observed,
-        age_days=(today - observed).days if observed else None,
+        age_days=_age(today, observed, state=signal.state),
         previous_value=_number(item.get("previous_value")),
         previous_points=previous,
         change_points=points - previous if points is not None and previous is not None else None,

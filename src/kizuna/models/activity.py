@@ -33,7 +33,11 @@ activity_contact = Table(
 
 class Activity(IdMixin, TimestampMixin, Base):
     __tablename__ = "activity"
-    __table_args__ = (Index("ix_activity_account_occurred", "account_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_activity_account_occurred", "account_id", "occurred_at"),
+        # Health signals read one kind at a time per account (touches, QBRs, kickoffs).
+        Index("ix_activity_account_kind_occurred", "account_id", "kind", "occurred_at"),
+    )
 
     external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"))

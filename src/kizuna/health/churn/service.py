@@ -199,6 +199,13 @@ def backtest(
     return result
 
 
+def columns(session: Session) -> list[str]:
+    """The signals ``score_accounts`` reads: the published model's features that still
+    resolve (none without a published model)."""
+    model = current_model(session)
+    return [] if model is None else feature_matrix.readable(session, model.features)
+
+
 def score_accounts(
     session: Session,
     *,
@@ -206,16 +213,23 @@ def score_accounts(
     zone: str,
     today: date,
     account_ids: Sequence[uuid.UUID] | None = None,
+    history: History | None = None,
 ) -> int:
     """Write ``churn_risk`` (probability and top reasons, as of ``today``) for every paying
     account, or the given ones, with the published model; an account that is no longer a
-    customer loses its row. 0 and no change when no model is published."""
+    customer loses its row. 0 and no change when no model is published.
+
+    ``history``: one already loaded for ``today`` that holds ``columns(session)`` (the
+    rescore loads once for everything it scores); None loads what today's frame needs."""
     model = current_model(session)
     if model is None:
         return 0
     fitted = fitting.Fitted.load(model.model_text, list(model.features), model.calibration)
     present = feature_matrix.readable(session, model.features)
-    history = load_history(session, data_dir=data_dir, zone=zone, today=today, columns=present)
+    if history is None:
+        history = load_history(
+            session, data_dir=data_dir, zone=zone, today=today, columns=present, since=today
+        )
     wanted = (
         np.asarray([str(a) for a in account_ids], dtype=object)
         if account_ids is not None

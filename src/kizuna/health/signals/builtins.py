@@ -71,6 +71,38 @@ SOURCES: dict[str, frozenset[str]] = {
 }
 
 
+@dataclass(frozen=True)
+class Reach:
+    """How far back the signals read a source, for frames whose as-of days are all ≥ some
+    day ``since`` (``load_history(since=…)`` reads only that much).
+
+    ``days``: the longest window ``[as_of − days, as_of)`` over the source; ``first`` /
+    ``last``: some signal asks for an account's oldest / newest record *ever* (one record
+    per account older than the window answers that). Sources not in ``REACH`` are read
+    whole: lines (tenure needs the first start, MRR the whole step function), surveys and
+    contacts (one row per answer or person: small), inquiries ("open" counts every
+    inquiry ever opened and not yet resolved), fields and the usage store. ``whole``:
+    an activity set read whole all the same, because its kinds are rare (a QBR a quarter,
+    a few trainings): its few rows cost less than finding each account's oldest or newest.
+    """
+
+    days: int
+    first: bool = False
+    last: bool = False
+    whole: bool = False
+
+
+REACH: dict[str, Reach] = {
+    "activity:touch": Reach(0, last=True),  # days_since_touch
+    "activity:touch4": Reach(90),  # touches_90d
+    "activity:kickoff": Reach(0, first=True),  # onboarding: a kickoff ever
+    "activity:training": Reach(0, first=True, whole=True),  # onboarding: a training ever
+    "activity:qbr": Reach(0, last=True, whole=True),  # days_since_qbr
+    "decider_touches": Reach(0, last=True),  # days_since_dm_touch
+    "participations": Reach(90),  # contacts_engaged_90d
+}
+
+
 @dataclass
 class Needs:
     sources: set[str] = field(default_factory=set)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from sqlalchemy import select
@@ -29,6 +29,7 @@ class Group(StrEnum):
 
 class Unit(StrEnum):
     COUNT = "count"
+    NUMBER = "number"  # a quantity with decimals (a rate, events per ¥10,000)
     DAYS = "days"
     HOURS = "hours"
     SCORE = "score"
@@ -54,6 +55,9 @@ class SignalSpec:
     description: str = ""
     description_en: str = ""
     backtestable: bool = True
+    # A state read off every record up to the day before (MRR, tenure, a champion named):
+    # its ``observed_on`` is when the state last changed, but the value is current.
+    state: bool = False
 
 
 def _b(
@@ -189,7 +193,7 @@ _BUILTINS = [
         ),
     ),
     _b(
-        "usage_per_mrr", _R, Unit.RATIO, True,
+        "usage_per_mrr", _R, Unit.NUMBER, True,
         ("MRRあたり利用量", "Usage per MRR"),
         (
             "直近30日の利用イベント数 (MRR 1万円あたり)",
@@ -246,7 +250,26 @@ _BUILTINS = [
         ("有効なオプション・アドオンの契約明細の数", "Active lines of options and add-ons"),
     ),
 ]  # fmt: skip
-BUILTIN_SIGNALS: dict[str, SignalSpec] = {s.key: s for s in _BUILTINS}
+_STATES = frozenset(
+    {
+        "onboarding_completeness",
+        "tenure_days",
+        "champion_present",
+        "days_since_touch",
+        "days_since_dm_touch",
+        "days_since_qbr",
+        "open_inquiries",
+        "mrr",
+        "mrr_change_90d_pct",
+        "seats",
+        "days_to_renewal",
+        "contraction_180d",
+        "option_count",
+    }
+)
+BUILTIN_SIGNALS: dict[str, SignalSpec] = {
+    s.key: replace(s, state=s.key in _STATES) for s in _BUILTINS
+}
 
 USAGE_PREFIX = "usage:"
 FIELD_PREFIX = "field:"
@@ -280,6 +303,17 @@ def parse_usage_key(key: str) -> tuple[str, str] | None:
     return metric, grain
 
 
+# How each usage metric kind's values read (analytics/metrics): pct_change is already ×100,
+# per_seat is a share of the seats, ratio and tenure_scaled have decimals.
+_USAGE_UNITS = {
+    "days_since_last": Unit.DAYS,
+    "pct_change": Unit.PERCENT,
+    "per_seat": Unit.RATIO,
+    "ratio": Unit.NUMBER,
+    "tenure_scaled": Unit.NUMBER,
+}
+
+
 def usage_spec(metric: UsageMetric, grain: str) -> SignalSpec:
     """The signal of one usage metric at one grain: the value of the last complete period.
     Every usage metric counts as "higher is better" except ``days_since_last``."""
@@ -289,7 +323,7 @@ def usage_spec(metric: UsageMetric, grain: str) -> SignalSpec:
         group=Group.ADOPTION,
         name=f"{metric.name} ({ja})",
         name_en=f"{metric.name_en or metric.name} ({en})",
-        unit=Unit.DAYS if metric.kind == "days_since_last" else Unit.COUNT,
+        unit=_USAGE_UNITS.get(metric.kind, Unit.COUNT),
         higher_is_better=metric.kind != "days_since_last",
         description=f"直近の完了した期間の値。{metric.description}".strip(),
         description_en=f"Value of the last complete period. {metric.description}".strip(),

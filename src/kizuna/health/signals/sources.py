@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Float, Select, String, cast, func, select
+from sqlalchemy import Float, Select, String, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from kizuna.health.signals.builtins import REACH
 from kizuna.health.signals.lines import Lines
 from kizuna.health.signals.timelines import DAY_SHIFT, NO_DAY, Floats, Ints, Timeline, to_days
 from kizuna.models.account import Account
@@ -135,44 +137,156 @@ def load_lines(session: Session, lookup: Lookup) -> Lines:
 
 
 def load_activities(
-    session: Session, lookup: Lookup, offset: int, sets: Sequence[str]
+    session: Session,
+    lookup: Lookup,
+    offset: int,
+    sets: Sequence[str],
+    cutoff: datetime | None = None,
 ) -> dict[str, Timeline]:
     """The timelines of the activity sets named (``ACTIVITY_SETS``), from one query that
-    reads only the kinds they count."""
+    reads only the kinds they count.
+
+    With ``cutoff``: only activities from then on, plus, for each set some signal asks
+    "ever" about (``builtins.REACH``), each account's oldest or newest one before it."""
     kinds = sorted({str(k) for name in sets for k in ACTIVITY_SETS[name]})
-    c = fetch(
-        session,
-        select(
-            text_id(Activity.account_id),
-            Activity.kind,
-            epoch(session, Activity.occurred_at),
-            Activity.is_pre_sale,
-        ).where(cast(Activity.kind, String).in_(kinds)),
-    )
+    stmt = select(
+        text_id(Activity.account_id),
+        Activity.kind,
+        epoch(session, Activity.occurred_at),
+        Activity.is_pre_sale,
+    ).where(cast(Activity.kind, String).in_(kinds))
+    reach = {name: REACH[f"activity:{name}"] for name in sets}
+    if cutoff is not None:
+        whole = sorted({str(k) for n in sets if reach[n].whole for k in ACTIVITY_SETS[n]})
+        # Older rows of a whole-read kind also land in other sets counting that kind
+        # (touch, touch4): real rows older than every window, so no answer changes.
+        recent = Activity.occurred_at >= cutoff
+        stmt = stmt.where(recent | cast(Activity.kind, String).in_(whole) if whole else recent)
+    c = fetch(session, stmt)
     account = lookup(c[0])
     days, _ = local_days(c[2], offset)
     kind = pa.array(c[1], pa.string())
     pre_sale = np.array(c[3], np.bool_) if c[3] else np.zeros(0, np.bool_)
+    older: dict[str, list[tuple[Ints, Ints]]] = {}
+    if cutoff is not None:
+        questions = [
+            (name, newest)
+            for name in sets
+            if not reach[name].whole
+            for newest in (False, True)
+            if (reach[name].last if newest else reach[name].first)
+        ]
+        found = extremes(
+            session,
+            lookup,
+            offset,
+            [(_in_set(name), newest) for name, newest in questions],
+            before=cutoff,
+        )
+        for (name, _newest), pair in zip(questions, found, strict=True):
+            older.setdefault(name, []).append(pair)
     out: dict[str, Timeline] = {}
     for name in sets:
         members = pa.array([str(k) for k in ACTIVITY_SETS[name]], pa.string())
         mask = pc.is_in(kind, value_set=members).to_numpy(zero_copy_only=False) & (account >= 0)
         if name == "kickoff":
             mask &= ~pre_sale
-        out[name] = Timeline.of(account[mask], days[mask])
+        accounts, set_days = _with_older(account[mask], days[mask], older.get(name, []))
+        out[name] = Timeline.of(accounts, set_days)
     return out
 
 
-def load_participations(session: Session, lookup: Lookup, offset: int) -> Timeline:
-    """Contacts taking part in activities: a timeline whose values are contact numbers."""
-    c = fetch(
-        session,
-        select(
-            text_id(Activity.account_id),
-            epoch(session, Activity.occurred_at),
-            text_id(activity_contact.c.contact_id),
-        ).join(activity_contact, activity_contact.c.activity_id == Activity.id),
+def _in_set(name: str) -> ColumnElement[bool]:
+    """SQL for "the activity belongs to the set" (``ACTIVITY_SETS``)."""
+    condition: ColumnElement[bool] = cast(Activity.kind, String).in_(
+        sorted(str(k) for k in ACTIVITY_SETS[name])
     )
+    if name == "kickoff":
+        condition = condition & Activity.is_pre_sale.is_(False)
+    return condition
+
+
+def _with_older(
+    accounts: Ints, days: Ints, older: Sequence[tuple[Ints, Ints]]
+) -> tuple[Ints, Ints]:
+    if not older:
+        return accounts, days
+    return (
+        np.concatenate([accounts, *(a for a, _ in older)]),
+        np.concatenate([days, *(d for _, d in older)]),
+    )
+
+
+def extremes(
+    session: Session,
+    lookup: Lookup,
+    offset: int,
+    questions: Sequence[tuple[ColumnElement[bool], bool]],
+    *,
+    before: datetime,
+) -> list[tuple[Ints, Ints]]:
+    """For each (condition on ``Activity``, newest?): (account index, local day) of each
+    account's oldest — or newest — activity before ``before`` meeting the condition;
+    accounts without one are left out. The answer is a stored timestamp, turned into a
+    day exactly as the full read turns it.
+
+    PostgreSQL answers every question in one hash ``GROUP BY`` (~0.3 s over a million
+    activities). SQLite would sort the rows for that (~2 s), so there each answer is a
+    correlated ``ORDER BY occurred_at LIMIT 1`` per account that walks the account's part
+    of ``ix_activity_account_occurred`` and stops at the first match."""
+    if not questions:
+        return []
+    older = Activity.occurred_at < before
+    if session.get_bind().dialect.name == "sqlite":
+        columns = []
+        for condition, newest in questions:
+            order = Activity.occurred_at.desc() if newest else Activity.occurred_at.asc()
+            first = (
+                select(Activity.occurred_at)
+                .where(Activity.account_id == Account.id, older, condition)
+                .order_by(order)
+                .limit(1)
+                .scalar_subquery()
+            )
+            columns.append(epoch(session, first))
+        stmt = select(text_id(Account.id), *columns)
+    else:
+        # One question: the WHERE already holds its condition, no CASE per row.
+        aggregates = [
+            epoch(session, (func.max if newest else func.min)(
+                Activity.occurred_at if len(questions) == 1
+                else case((condition, Activity.occurred_at), else_=None)
+            ))
+            for condition, newest in questions
+        ]  # fmt: skip
+        stmt = (
+            select(text_id(Activity.account_id), *aggregates)
+            .where(older, or_(*(condition for condition, _ in questions)))
+            .group_by(Activity.account_id)
+        )
+    c = fetch(session, stmt)
+    account = lookup(c[0])
+    out = []
+    for seconds in c[1:]:
+        days, _ = local_days([np.nan if v is None else v for v in seconds], offset)
+        keep = (days >= 0) & (account >= 0)
+        out.append((account[keep], days[keep]))
+    return out
+
+
+def load_participations(
+    session: Session, lookup: Lookup, offset: int, cutoff: datetime | None = None
+) -> Timeline:
+    """Contacts taking part in activities: a timeline whose values are contact numbers
+    (numbers only tell contacts apart). With ``cutoff``: activities from then on."""
+    stmt = select(
+        text_id(Activity.account_id),
+        epoch(session, Activity.occurred_at),
+        text_id(activity_contact.c.contact_id),
+    ).join(activity_contact, activity_contact.c.activity_id == Activity.id)
+    if cutoff is not None:
+        stmt = stmt.where(Activity.occurred_at >= cutoff)
+    c = fetch(session, stmt)
     account = lookup(c[0])
     days, _ = local_days(c[1], offset)
     contacts = pa.array(c[2], pa.string())
@@ -181,24 +295,48 @@ def load_participations(session: Session, lookup: Lookup, offset: int) -> Timeli
     return Timeline.of(account[known], days[known], number[known])
 
 
-def load_decider_touches(session: Session, lookup: Lookup, offset: int) -> Timeline:
+def _decider_present(session: Session, *, grouped: bool = False) -> ColumnElement[bool]:
+    """The activity had a decision maker or executive sponsor among its contacts: a
+    correlated ``EXISTS`` (checked per row read), except for PostgreSQL's ``GROUP BY``
+    over all older activities (``grouped``): ``IN``, one hashed sub-plan."""
+    deciders = select(activity_contact.c.activity_id).join(
+        ContactRoleLink, ContactRoleLink.contact_id == activity_contact.c.contact_id
+    )
+    roles = cast(ContactRoleLink.role, String).in_([str(r) for r in DM_ROLES])
+    if not grouped or session.get_bind().dialect.name == "sqlite":
+        return deciders.where(activity_contact.c.activity_id == Activity.id, roles).exists()
+    return Activity.id.in_(deciders.where(roles))
+
+
+def load_decider_touches(
+    session: Session, lookup: Lookup, offset: int, cutoff: datetime | None = None
+) -> Timeline:
     """Activities a decision maker or executive sponsor took part in (by the contacts'
-    roles today: roles have no history)."""
-    deciders = (
-        select(activity_contact.c.activity_id)
-        .join(ContactRoleLink, ContactRoleLink.contact_id == activity_contact.c.contact_id)
-        .where(cast(ContactRoleLink.role, String).in_([str(r) for r in DM_ROLES]))
-    )
-    c = fetch(
-        session,
-        select(text_id(Activity.account_id), epoch(session, Activity.occurred_at)).where(
+    roles today: roles have no history). With ``cutoff``: those from then on, plus each
+    account's newest one before."""
+    if cutoff is None:
+        deciders = (
+            select(activity_contact.c.activity_id)
+            .join(ContactRoleLink, ContactRoleLink.contact_id == activity_contact.c.contact_id)
+            .where(cast(ContactRoleLink.role, String).in_([str(r) for r in DM_ROLES]))
+        )
+        stmt = select(text_id(Activity.account_id), epoch(session, Activity.occurred_at)).where(
             Activity.id.in_(deciders)
-        ),
-    )
+        )
+    else:
+        stmt = select(text_id(Activity.account_id), epoch(session, Activity.occurred_at)).where(
+            Activity.occurred_at >= cutoff, _decider_present(session)
+        )
+    c = fetch(session, stmt)
     account = lookup(c[0])
     days, _ = local_days(c[1], offset)
     known = account >= 0
-    return Timeline.of(account[known], days[known])
+    accounts, found = account[known], days[known]
+    if cutoff is not None:
+        question = (_decider_present(session, grouped=True), True)
+        older = extremes(session, lookup, offset, [question], before=cutoff)
+        accounts, found = _with_older(accounts, found, older)
+    return Timeline.of(accounts, found)
 
 
 def load_inquiries(session: Session, lookup: Lookup, offset: int) -> Inquiries:

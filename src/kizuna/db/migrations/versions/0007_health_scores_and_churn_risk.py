@@ -252,6 +252,10 @@ DEFAULT_DEFINITION: dict[str, Any] = {
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("activity", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_activity_account_kind_occurred", ["account_id", "kind", "occurred_at"], unique=False
+        )
     op.create_table(
         "health_scorecard",
         sa.Column("key", sa.String(length=64), nullable=False),
@@ -499,6 +503,8 @@ def _seed_default_scorecard() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("activity", schema=None) as batch_op:
+        batch_op.drop_index("ix_activity_account_kind_occurred")
     with op.batch_alter_table("health_score_history", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_health_score_history_version_id"))
         batch_op.drop_index("ix_health_score_history_day")
