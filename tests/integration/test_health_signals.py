@@ -205,7 +205,9 @@ def test_observed_on_names_the_newest_data(session: Session, tmp_path: Path) -> 
     assert observed["nps_latest"] == "2026-03-15"
     assert observed["days_since_touch"] == "2026-03-20"
     assert observed["seat_activation"] == "2026-03-31"  # March, the last complete month
-    assert observed["onboarding_completeness"] == "2025-04-20"  # the training
+    # the newest milestone data: the latest post-sale call (2 March in Tokyo), which shows
+    # a kickoff was held (any will do; the newest is the one read)
+    assert observed["onboarding_completeness"] == "2026-03-02"
     assert observed["first_response_hours_90d"] == "2026-03-25"
     assert observed["mrr"] == "2026-03-31"
 

@@ -95,7 +95,7 @@ class Reach:
 REACH: dict[str, Reach] = {
     "activity:touch": Reach(0, last=True),  # days_since_touch
     "activity:touch4": Reach(90),  # touches_90d
-    "activity:kickoff": Reach(0, first=True),  # onboarding: a kickoff ever
+    "activity:kickoff": Reach(0, last=True),  # onboarding: a kickoff ever (the newest)
     "activity:training": Reach(0, first=True, whole=True),  # onboarding: a training ever
     "activity:qbr": Reach(0, last=True, whole=True),  # days_since_qbr
     "decider_touches": Reach(0, last=True),  # days_since_dm_touch
@@ -272,7 +272,9 @@ def lookup_period(series: UsageSeries, acc: Ints, period: Ints, last_day: Ints) 
 
 def onboarding_completeness(r: Rows) -> Result:
     usage = r.first_day(r.h.daily_usage)
-    kickoff = r.first_day(r.timeline(r.h.activities, "kickoff"))
+    # "a kickoff was held": any will do, and the newest is found at once (the oldest sits
+    # behind every pre-sale meeting of the account)
+    kickoff = r.last(r.timeline(r.h.activities, "kickoff"))[0]
     training = r.first_day(r.timeline(r.h.activities, "training"))
     admin = r.first_day(r.timeline(r.h.contacts, "admin"))
     ratio, activation_day = r.seat_activation
