@@ -188,6 +188,20 @@ def _cutoff(since: date | None, reach: int, offset: int) -> datetime | None:
     return datetime.combine(day, time(), tzinfo=UTC) - timedelta(seconds=offset)
 
 
+def as_rows(
+    account_ids: Sequence[str] | npt.NDArray[Any],
+    as_of: npt.NDArray[np.datetime64] | Sequence[date],
+) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.datetime64]]:
+    """(ids, days) of equal length; one as-of day may stand for every row."""
+    ids = np.asarray(account_ids, dtype=object)
+    days = np.asarray(as_of, dtype="datetime64[D]")
+    if days.ndim == 0:
+        days = np.full(len(ids), days)
+    if len(days) != len(ids):
+        raise ValueError("account_ids and as_of must have the same length")
+    return ids, days
+
+
 def signal_frame(
     history: History,
     account_ids: Sequence[str] | npt.NDArray[Any],
@@ -196,12 +210,7 @@ def signal_frame(
 ) -> SignalFrame:
     """The frame of rows ``zip(account_ids, as_of)``: each value uses only data dated
     before its row's as-of day. Unknown accounts get NaN everywhere."""
-    ids = np.asarray(account_ids, dtype=object)
-    days = np.asarray(as_of, dtype="datetime64[D]")
-    if days.ndim == 0:
-        days = np.full(len(ids), days)
-    if len(days) != len(ids):
-        raise ValueError("account_ids and as_of must have the same length")
+    ids, days = as_rows(account_ids, as_of)
     accounts = history.rows(ids)
     values, observed = compute(history, accounts, to_days(days), list(columns))
     unknown = accounts >= len(history.account_ids)

@@ -20,22 +20,8 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from kizuna.health.signals.history import History
+from kizuna.health.signals.history import History, as_rows
 from kizuna.health.signals.timelines import day_number_of, to_days
-
-
-def _rows(
-    history: History,
-    account_ids: Sequence[str] | npt.NDArray[Any],
-    as_of: npt.NDArray[np.datetime64] | Sequence[date],
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    ids = np.asarray(account_ids, dtype=object)
-    days = np.asarray(as_of, dtype="datetime64[D]")
-    if days.ndim == 0:
-        days = np.full(len(ids), days)
-    if len(days) != len(ids):
-        raise ValueError("account_ids and as_of must have the same length")
-    return history.rows(ids), to_days(days)
 
 
 def customer_at(
@@ -44,7 +30,8 @@ def customer_at(
     as_of: npt.NDArray[np.datetime64] | Sequence[date],
 ) -> npt.NDArray[np.bool_]:
     """True where the account was paying (MRR > 0) on the day before ``as_of``."""
-    accounts, days = _rows(history, account_ids, as_of)
+    ids, as_days = as_rows(account_ids, as_of)
+    accounts, days = history.rows(ids), to_days(as_days)
     with np.errstate(invalid="ignore"):
         return np.asarray(history.lines.on(accounts, days - 1) > 0, dtype=np.bool_)
 
@@ -64,7 +51,8 @@ def labels(
         raise ValueError("horizon_days must be at least 1")
     if kind not in ("churn", "downturn"):
         raise ValueError(f"unknown label kind {kind!r}")
-    accounts, days = _rows(history, account_ids, as_of)
+    ids, as_days = as_rows(account_ids, as_of)
+    accounts, days = history.rows(ids), to_days(as_days)
     mrr = history.lines
     events = mrr.churns if kind == "churn" else mrr.downturns
     lo, hi = events.bounds(accounts, days, days + horizon_days)
