@@ -27,7 +27,11 @@ run: $(STAMP)
 	@echo "  Kizuna: http://127.0.0.1:8000"
 	@$(BIN)/python -c "from kizuna.demo import DEMO_PASSWORD, DEMO_USERS; print('  Demo logins (password: ' + DEMO_PASSWORD + '):'); [print(f'    {r:<20} {e}') for e, r, n in DEMO_USERS]"
 	@echo ""
-	$(BIN)/kizuna serve
+	@# A worker process runs the jobs and the schedules beside the web server (which then
+	@# runs no embedded worker); Ctrl-C stops the server, and the trap stops the worker.
+	@trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	$(BIN)/kizuna worker & worker=$$!; \
+	KIZUNA_EMBEDDED_WORKER=false $(BIN)/kizuna serve
 
 system-deps:
 	@bash scripts/ensure-system-deps.sh

@@ -52,6 +52,19 @@ class Settings(BaseSettings):
     analytics_engine: Literal["duckdb", "pyspark"] = "duckdb"
     spark_master: str = "local[*]"
 
+    # Notifications (playbooks' "email the owner" and "Slack" actions, sent by jobs).
+    # Unset smtp_host / slack_webhook_url: those actions are recorded as not sent.
+    # Secrets come from the environment (KIZUNA_SMTP_PASSWORD), never from git.
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_from: str = "kizuna@localhost"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    slack_webhook_url: str = ""
+    # The address people use to reach this Kizuna (links in e-mails and Slack messages).
+    public_url: str = "http://127.0.0.1:8000"
+
     @model_validator(mode="after")
     def _refuse_example_secret(self) -> Settings:
         if self.environment == "production" and self.secret_key == DEV_SECRET:

@@ -3,7 +3,7 @@ company, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +21,14 @@ from kizuna.health import schedule, scorecards, service, snapshots
 from kizuna.health.definition import default_definition
 from kizuna.health.schemas import AppliesTo, ScorecardCreate, ScorecardUpdate
 from kizuna.jobs.runner import Worker
+from kizuna.jobs.schedules import ensure_default_schedules
 from kizuna.kit.clock import utc_now
 from kizuna.kit.errors import Conflict, Invalid
 from kizuna.models.audit import AuditEvent
 from kizuna.models.enums import Role, Tier
 from kizuna.models.health import HealthScore, HealthScorecardVersion, HealthScoreHistory
 from kizuna.models.job import Job, JobStatus
+from kizuna.scheduler import service as scheduler
 
 TODAY = date(2026, 11, 23)
 WEEK_AGO = TODAY - timedelta(days=7)
@@ -276,16 +278,28 @@ def test_the_migration_seeds_the_default_dear_scorecard_published(session: Sessi
     scorecards.check_definition(session, detail.definition)  # every signal is known
 
 
-def test_next_daily_run_is_five_in_the_morning_local_time() -> None:
-    before = datetime(2026, 11, 23, 19, 0, tzinfo=UTC)  # 04:00 on the 24th in Tokyo
-    assert schedule.next_daily_run("Asia/Tokyo", before) == datetime(
-        2026, 11, 23, 20, 0, tzinfo=UTC
-    )
-    after = datetime(2026, 11, 23, 21, 0, tzinfo=UTC)  # 06:00 in Tokyo
-    assert schedule.next_daily_run("Asia/Tokyo", after) == datetime(2026, 11, 24, 20, 0, tzinfo=UTC)
+def test_the_daily_schedule_queues_the_rescore_at_five_in_the_morning_local_time(
+    db: Database, settings: Settings
+) -> None:
+    with db.sessions() as session, session.begin():
+        ensure_default_schedules(session, "Asia/Tokyo")
+        rescore = scheduler.get_schedule(session, SYSTEM, schedule.RESCORE_JOB)
+        due = rescore.next_run_at
+        assert due.astimezone(UTC).hour == 20  # 05:00 in Tokyo
+
+        def rescores(jobs: list[Job]) -> list[Job]:  # other default schedules may be due too
+            return [job for job in jobs if job.name == schedule.RESCORE_JOB]
+
+        assert rescores(scheduler.tick(session, due - timedelta(seconds=1))) == []
+        (job,) = rescores(scheduler.tick(session, due))
+        assert (job.name, job.singleton_key) == (schedule.RESCORE_JOB, schedule.RESCORE_JOB)
+        assert rescores(scheduler.tick(session, due)) == []  # advanced to tomorrow's 05:00
+        assert scheduler.get_schedule(session, SYSTEM, schedule.RESCORE_JOB).next_run_at == (
+            due + timedelta(days=1)
+        )
 
 
-def test_the_rescore_job_scores_and_keeps_one_daily_run_queued(
+def test_the_rescore_job_scores_and_does_not_queue_itself_again(
     db: Database, settings: Settings
 ) -> None:
     with db.sessions() as session, session.begin():
@@ -294,6 +308,8 @@ def test_the_rescore_job_scores_and_keeps_one_daily_run_queued(
         assert schedule.request_rescore(session) is None  # one waits already
         job = session.scalar(select(Job).where(Job.name == schedule.RESCORE_JOB))
         assert job is not None
+        assert job.singleton_key == schedule.RESCORE_JOB
+        assert job.run_after > utc_now()  # requests within 30 seconds share this run
         job.run_after = utc_now()
     worker = Worker(db, settings, names=[schedule.RESCORE_JOB])
     assert worker.run_once()
@@ -306,8 +322,5 @@ def test_the_rescore_job_scores_and_keeps_one_daily_run_queued(
         waiting = session.scalars(
             select(Job).where(Job.name == schedule.RESCORE_JOB, Job.status == JobStatus.QUEUED)
         ).all()
-        assert [j.payload for j in waiting] == [{"scheduled": True}]
-        assert waiting[0].run_after > utc_now()
-    assert not worker.run_once()  # tomorrow's run is not due
-    with db.sessions() as session, session.begin():
-        assert schedule.schedule_daily(session, "Asia/Tokyo") is None
+        assert waiting == []  # the daily run is the schedule's, not a chain of jobs
+    assert not worker.run_once()

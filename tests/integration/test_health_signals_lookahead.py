@@ -33,7 +33,8 @@ TODAY = date(2026, 6, 30)
 FIRST = date(2024, 1, 1)
 USAGE = ["usage:events:week", "usage:active_users:month", "usage:days_since_last:day",
          "usage:events_per_user:week"]  # fmt: skip
-KINDS = list(ActivityKind)
+# Proposals feed no health signal (only KAI): the planted company is drawn without them.
+KINDS = [k for k in ActivityKind if k is not ActivityKind.PROPOSAL]
 ROLES = list(ContactRole)
 
 

@@ -35,6 +35,14 @@ class Permission(StrEnum):
     CURRENCY_ADMIN = "currency:admin"  # exchange rates used to report in one currency
     HEALTH_READ = "health:read"  # health scores, explanations, churn risk, expansion signals
     HEALTH_ADMIN = "health:admin"  # scorecards, calibration lab, churn-model training
+    SEGMENT_WRITE = "segment:write"  # save, share and change segments (anyone may read them)
+    COVERAGE_ADMIN = "coverage:admin"  # tier rules, coverage model, assignment rules
+    JOURNEY_ADMIN = "journey:admin"  # the success journey's phases, steps and criteria
+    PLAYBOOK_ADMIN = "playbook:admin"  # playbooks: build, version, publish, dry-run
+    TASK_WRITE = "task:write"  # create, complete, snooze and reassign tasks
+    TEAM_READ = "team:read"  # a team's tasks, books of business and KAI (managers)
+    JOB_READ = "job:read"  # schedules and job runs (last run, duration, errors)
+    JOB_ADMIN = "job:admin"  # run a schedule now, pause or resume it
 
 
 class Scope(StrEnum):
@@ -52,7 +60,13 @@ _READ = frozenset(
     }
 )
 _CUSTOMER_WRITE = frozenset(
-    {Permission.ACCOUNT_WRITE, Permission.CONTACT_WRITE, Permission.ACTIVITY_WRITE}
+    {
+        Permission.ACCOUNT_WRITE,
+        Permission.CONTACT_WRITE,
+        Permission.ACTIVITY_WRITE,
+        Permission.TASK_WRITE,
+        Permission.SEGMENT_WRITE,
+    }
 )
 _ADMIN_ONLY = frozenset(
     {
@@ -63,6 +77,10 @@ _ADMIN_ONLY = frozenset(
         Permission.METRIC_ADMIN,
         Permission.CURRENCY_ADMIN,
         Permission.HEALTH_ADMIN,
+        Permission.COVERAGE_ADMIN,
+        Permission.JOURNEY_ADMIN,
+        Permission.PLAYBOOK_ADMIN,
+        Permission.JOB_ADMIN,
     }
 )
 _BASE = frozenset({Permission.PUBLIC, Permission.AUTHENTICATED})
@@ -82,18 +100,34 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.REVENUE_READ,
         Permission.METRIC_ADMIN,
         Permission.HEALTH_ADMIN,
+        Permission.COVERAGE_ADMIN,
+        Permission.JOURNEY_ADMIN,
+        Permission.PLAYBOOK_ADMIN,
+        Permission.TEAM_READ,
+        Permission.JOB_READ,
     },
     Role.CSM: _BASE | _READ | _CUSTOMER_WRITE | {Permission.SURVEY_WRITE, Permission.REVENUE_READ},
     Role.SUPPORT: _BASE
     | _READ
-    | {Permission.CONTACT_WRITE, Permission.ACTIVITY_WRITE, Permission.SURVEY_WRITE},
+    | {
+        Permission.CONTACT_WRITE,
+        Permission.ACTIVITY_WRITE,
+        Permission.SURVEY_WRITE,
+        Permission.TASK_WRITE,
+    },
     Role.CUSTOMER_SALES: _BASE
     | _READ
     | _CUSTOMER_WRITE
     | {Permission.SUBSCRIPTION_WRITE, Permission.REVENUE_READ},
     Role.CUSTOMER_MARKETING: _BASE
     | _READ
-    | {Permission.CONTACT_WRITE, Permission.ACTIVITY_WRITE, Permission.SURVEY_WRITE},
+    | {
+        Permission.CONTACT_WRITE,
+        Permission.ACTIVITY_WRITE,
+        Permission.SURVEY_WRITE,
+        Permission.TASK_WRITE,
+        Permission.SEGMENT_WRITE,
+    },
     Role.SALES: _BASE | _READ | _CUSTOMER_WRITE | {Permission.SUBSCRIPTION_WRITE},
     Role.READ_ONLY: _BASE | _READ | {Permission.REVENUE_READ},
 }
@@ -105,6 +139,8 @@ _READ_PERMISSIONS = frozenset(
         Permission.AUDIT_READ,
         Permission.EXPORT_RUN,
         Permission.REVENUE_READ,
+        Permission.TEAM_READ,
+        Permission.JOB_READ,
     }
     | _READ
 )

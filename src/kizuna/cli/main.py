@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import typer
 
-from kizuna.cli import admin, data, revenue, setup, usage, worker
+from kizuna.cli import admin, data, playbooks, revenue, schedules, setup, usage, worker
+from kizuna.cli import coverage as coverage_cli
+from kizuna.cli import journey as journey_cli
+from kizuna.cli import segments as segments_cli
+from kizuna.cli import tasks as tasks_cli
 from kizuna.cli.health import health_app
 from kizuna.cli.metrics import metrics_app
 
@@ -26,4 +30,10 @@ app.add_typer(metrics_app, name="metrics")
 app.add_typer(revenue.rates_app, name="rates")
 app.add_typer(usage.events_app, name="events")
 app.add_typer(health_app, name="health")
+app.add_typer(journey_cli.app, name="journey")
 worker.register(app)
+schedules.register(app)
+playbooks.register(app)
+segments_cli.register(app)
+coverage_cli.register(app)
+tasks_cli.register(app)

@@ -32,17 +32,23 @@ def migrate() -> None:
 
 
 def init() -> None:
-    """Prepare a fresh installation: create the data folder, migrate the database and queue
-    the recurring jobs (daily health rescore, weekly churn-model retraining)."""
-    from kizuna.health.schedule import ensure_recurring
-
+    """Prepare a fresh installation: create the data folder, migrate the database and
+    register the default schedules (daily health rescore, weekly churn-model retraining, …);
+    `kizuna worker` runs them."""
     s = settings()
     s.data_dir.mkdir(parents=True, exist_ok=True)
     migrate()
+    _ensure_schedules()
+
+
+def _ensure_schedules() -> None:
+    """Create or update the default schedules (idempotent; a paused one stays paused)."""
+    from kizuna.jobs.schedules import ensure_default_schedules
+
+    s = settings()
     with database().sessions() as session, session.begin():
-        queued = ensure_recurring(session, s.default_timezone)
-    if queued:
-        console.print(f"[green]✓[/] recurring jobs queued: {', '.join(queued)}")
+        keys = [schedule.key for schedule in ensure_default_schedules(session, s.default_timezone)]
+    console.print(f"[green]✓[/] schedules: {', '.join(keys)}")
 
 
 def demo(
@@ -74,9 +80,11 @@ def demo(
         err_console.print(f"[red]✗[/] {exc.message}")
         raise typer.Exit(1) from None
     console.print(f"[green]✓[/] demo company loaded: {summary}")
+    _ensure_schedules()
     if usage_months:
         _demo_usage(seed, accounts, usage_months)
     _demo_health()
+    _demo_success(seed)
     console.print(f"  demo logins (password [bold]{DEMO_PASSWORD}[/]):")
     for email, role, _name in DEMO_USERS:
         console.print(f"    {role:<20} {email}")
@@ -173,6 +181,34 @@ def _demo_health() -> None:
         )
     bands = " · ".join(f"{band} {count}" for band, count in result.bands.items())
     console.print(f"[green]✓[/] health: {result.accounts} accounts scored ({bands})")
+
+
+def _demo_success(seed: int) -> None:
+    """Tags, segments and coverage rules; the journey's phase history and first
+    evaluation; the CSMs' own tasks; then the example playbooks, evaluated once (they read
+    the journey's facts, so they come last)."""
+    from kizuna.demo.coverage import load_coverage_demo
+    from kizuna.demo.journey import load_journey
+    from kizuna.demo.playbooks import load_playbooks
+    from kizuna.demo.tasks import load_demo_tasks
+    from kizuna.kit.clock import today
+
+    s = settings()
+    day, zone, data_dir = today(s.default_timezone), s.default_timezone, s.data_dir
+    with (
+        database().sessions() as session,
+        session.begin(),
+        console.status("journey, segments, tasks and playbooks…"),
+    ):
+        load_coverage_demo(session, today=day, zone=zone, data_dir=data_dir)
+        journey = load_journey(session, seed=seed, today=day, zone=zone, data_dir=data_dir)
+        tasks = load_demo_tasks(session, today=day, seed=seed)
+        report = load_playbooks(session, today=day, zone=zone, data_dir=data_dir)
+    fired = report.fired if report is not None else 0
+    console.print(
+        f"[green]✓[/] journey: {journey.history_rows} phase-history rows, {journey.goals} goals;"
+        f" tasks: {tasks.open_tasks} open, {tasks.closed_tasks} done; playbooks fired {fired}"
+    )
 
 
 def _months_back(day: date, months: int) -> date:

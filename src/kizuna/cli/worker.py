@@ -1,15 +1,17 @@
-"""worker, and jobs list/enqueue: run and inspect the job queue."""
+"""worker, and jobs list/enqueue: run and inspect the job queue (and run the schedules)."""
 
 from __future__ import annotations
 
 import json
 import signal
 import threading
+import time
 from types import FrameType
 
 import typer
 from rich import box
 from rich.table import Column, Table
+from sqlalchemy.exc import IntegrityError
 
 from kizuna.cli.context import console, database, err_console, settings
 from kizuna.jobs.runner import Worker
@@ -17,6 +19,7 @@ from kizuna.kit.clock import to_zone
 from kizuna.logging import configure as configure_logging
 from kizuna.models.job import Job, JobStatus
 from kizuna.queue import service as queue
+from kizuna.scheduler import service as scheduler
 
 jobs_app = typer.Typer(help="Inspect and feed the job queue.", no_args_is_help=True)
 
@@ -31,15 +34,25 @@ def worker(
     name: list[str] = typer.Option(
         None, "--name", help="Only run jobs with this name (repeatable; default: all)."
     ),
+    tick_interval: float = typer.Option(
+        20.0,
+        "--tick-interval",
+        min=0,
+        help="Seconds between scheduler ticks (queueing due schedules); 0: never tick.",
+    ),
 ) -> None:
-    """Run queued jobs until stopped (Ctrl-C or SIGTERM finish the current job first).
+    """Run queued jobs and the schedules until stopped (Ctrl-C or SIGTERM finish the
+    current job first).
 
-    Start as many as you like on PostgreSQL; with them, set KIZUNA_EMBEDDED_WORKER=false
-    so the web process does not run its own.
+    Start as many as you like on PostgreSQL: each due schedule is queued once and a
+    recurring job never runs twice at the same time. With them, set
+    KIZUNA_EMBEDDED_WORKER=false so the web process does not run its own.
     """
     s = settings()
     configure_logging(json=s.log_json)
-    runner = Worker(database(), s, names=name or None)
+    runner = Worker(database(), s, names=name or None, tick_interval=tick_interval or None)
+    if not once:
+        _ensure_schedules(s.default_timezone)
     if once:
         if not runner.run_once():
             console.print("no job was due")
@@ -54,6 +67,22 @@ def worker(
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     runner.run_forever(stop)
+
+
+def _ensure_schedules(zone: str) -> None:
+    """Register the default schedules; workers starting at the same moment on a fresh
+    database may both try to create one (the loser sees it on the next try)."""
+    from kizuna.jobs.schedules import ensure_default_schedules
+
+    for attempt in range(3):
+        try:
+            with database().sessions() as session, session.begin():
+                ensure_default_schedules(session, zone)
+            return
+        except IntegrityError:
+            if attempt == 2:
+                raise
+            time.sleep(0.2)
 
 
 @jobs_app.command("list")
@@ -98,7 +127,8 @@ def enqueue(
         err_console.print("[red]✗[/] payload must be a JSON object")
         raise typer.Exit(1)
     with database().sessions() as session, session.begin():
-        job = queue.enqueue(session, name, data, priority=priority)
+        singleton = scheduler.singleton_for(session, name)  # never beside a scheduled run
+        job = queue.enqueue(session, name, data, priority=priority, singleton_key=singleton)
     console.print(f"[green]✓[/] queued {name} id={job.id}")
 
 

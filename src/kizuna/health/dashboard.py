@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Row, Select, and_, func, literal, or_, select
 from sqlalchemy.orm import Session
@@ -96,9 +97,17 @@ class Dashboard:
     model_number: int | None
 
 
-def dashboard(session: Session, actor: Actor, *, today: date) -> Dashboard:
+def dashboard(
+    session: Session,
+    actor: Actor,
+    *,
+    today: date,
+    account_ids: Collection[uuid.UUID] | None = None,
+) -> Dashboard:
+    """``account_ids`` restricts every figure to those accounts (a segment cut)."""
     actor.require(Permission.HEALTH_READ)
-    base = _scored_accounts(today)
+    cut = _Cut(account_ids)
+    base = cut(_scored_accounts(today), Account.id)
     rows = list(session.execute(base).all())
     names = signal_names(session)
     histogram = [0] * 10
@@ -117,10 +126,10 @@ def dashboard(session: Session, actor: Actor, *, today: date) -> Dashboard:
         movers_up=[_line(r) for r in reversed(movers) if r.change_7d > 0][:LIST_SIZE],
         movers_down=[_line(r) for r in movers if r.change_7d < 0][:LIST_SIZE],
         at_risk=_at_risk(rows),
-        top_risks=_top_risks(session, today, names),
-        expansion=_candidates(session, today),
-        expansion_by_kind=_expansion_counts(session),
-        trend=_trend(session, today),
+        top_risks=_top_risks(session, today, names, cut),
+        expansion=_candidates(session, today, cut),
+        expansion_by_kind=_expansion_counts(session, cut),
+        trend=_trend(session, today, cut),
         model_number=session.scalar(
             select(func.max(ChurnModel.number)).where(ChurnModel.status == "published")
         ),
@@ -192,9 +201,28 @@ def _at_risk(rows: list[Row[Any]]) -> AtRisk:
     )
 
 
-def _top_risks(session: Session, today: date, names: dict[str, SignalName]) -> list[AccountLine]:
+_S = TypeVar("_S")
+
+
+@dataclass(frozen=True)
+class _Cut:
+    """Restricts a query to some accounts (no restriction when ``ids`` is None)."""
+
+    ids: Collection[uuid.UUID] | None
+
+    def __call__(self, stmt: _S, column: Any) -> _S:
+        if self.ids is None:
+            return stmt
+        where = column.in_(list(self.ids)) if self.ids else literal(False)
+        restricted: _S = cast(Any, stmt).where(where)
+        return restricted
+
+
+def _top_risks(
+    session: Session, today: date, names: dict[str, SignalName], cut: _Cut
+) -> list[AccountLine]:
     stmt = (
-        _with_mrr(today)
+        cut(_with_mrr(today), Account.id)
         .add_columns(ChurnRisk.reasons)
         .where(ChurnRisk.account_id.is_not(None))
         .order_by(ChurnRisk.probability.desc(), Account.id)
@@ -207,9 +235,9 @@ def _top_risks(session: Session, today: date, names: dict[str, SignalName]) -> l
     return lines
 
 
-def _candidates(session: Session, today: date) -> list[AccountLine]:
+def _candidates(session: Session, today: date, cut: _Cut) -> list[AccountLine]:
     stmt = (
-        _with_mrr(today)
+        cut(_with_mrr(today), Account.id)
         .add_columns(ExpansionSignal)
         .join(ExpansionSignal, ExpansionSignal.account_id == Account.id)
         .order_by(ExpansionSignal.strength.desc(), Account.id, ExpansionSignal.kind)
@@ -221,15 +249,14 @@ def _candidates(session: Session, today: date) -> list[AccountLine]:
     ]
 
 
-def _expansion_counts(session: Session) -> dict[str, int]:
-    rows = session.execute(
-        select(ExpansionSignal.kind, func.count()).group_by(ExpansionSignal.kind)
-    ).all()
+def _expansion_counts(session: Session, cut: _Cut) -> dict[str, int]:
+    stmt = select(ExpansionSignal.kind, func.count()).group_by(ExpansionSignal.kind)
+    rows = session.execute(cut(stmt, ExpansionSignal.account_id)).all()
     return {kind: int(n) for kind, n in rows}
 
 
-def _trend(session: Session, today: date) -> list[tuple[date, float]]:
-    rows = session.execute(
+def _trend(session: Session, today: date, cut: _Cut) -> list[tuple[date, float]]:
+    stmt = (
         select(HealthScoreHistory.scored_on, func.avg(HealthScoreHistory.score))
         .where(
             HealthScoreHistory.scored_on >= today - timedelta(days=TREND_DAYS),
@@ -237,7 +264,8 @@ def _trend(session: Session, today: date) -> list[tuple[date, float]]:
         )
         .group_by(HealthScoreHistory.scored_on)
         .order_by(HealthScoreHistory.scored_on)
-    ).all()
+    )
+    rows = session.execute(cut(stmt, HealthScoreHistory.account_id)).all()
     return [(as_day(d) or today, float(avg)) for d, avg in rows if avg is not None]
 
 

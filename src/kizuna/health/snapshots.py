@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ import numpy.typing as npt
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from kizuna.health.explain import explanation, history_measures, prepare
+from kizuna.health.explain import Prepared, explanation, history_measures, prepare
 from kizuna.health.scorecards import Active
 from kizuna.health.scoring import Scored, score_frame
 from kizuna.health.signals.frame import SignalFrame
@@ -39,6 +40,11 @@ class Batch:
     active: Active
     frame: SignalFrame
     scored: Scored
+
+    @cached_property
+    def prepared(self) -> Prepared:
+        """The explanation columns, shared by the history and the latest-score writes."""
+        return prepare(self.active.definition, self.frame, self.scored)
 
 
 def _take(frame: SignalFrame, index: npt.NDArray[np.int64]) -> SignalFrame:
@@ -89,7 +95,7 @@ def write_history(session: Session, batches: Sequence[Batch], days: Sequence[dat
         session.execute(delete(HealthScoreHistory).where(HealthScoreHistory.scored_on.in_(days)))
     rows = []
     for b in batches:
-        prepared = prepare(b.active.definition, b.frame, b.scored)
+        prepared = b.prepared
         days = b.frame.as_of.astype("datetime64[D]").astype(object).tolist()
         scores = [_score(x) for x in b.scored.score.tolist()]
         rows += [
@@ -135,7 +141,7 @@ def write_latest(session: Session, batches: Sequence[Batch], today: date) -> int
     now = utc_now()
     rows = []
     for b in batches:
-        prepared = prepare(b.active.definition, b.frame, b.scored)
+        prepared = b.prepared
         scores = [_score(x) for x in b.scored.score.tolist()]
         for i in range(len(b.frame)):
             account = str(b.frame.account_ids[i])

@@ -141,6 +141,7 @@ ENUM_SYNONYMS: dict[type[StrEnum], dict[str, tuple[str, ...]]] = {
             "Seminar",
             "Webinar",
         ),
+        "proposal": ("提案", "提案書", "見積提示", "Proposal", "Quote"),
     },
     InquiryStatus: {
         "open": ("未対応", "対応中", "新規", "オープン", "Open", "New", "In Progress"),

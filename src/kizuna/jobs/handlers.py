@@ -13,6 +13,10 @@ HANDLER_MODULES: tuple[str, ...] = (
     "kizuna.jobs.usage",
     "kizuna.jobs.health",
     "kizuna.jobs.health_model",
+    "kizuna.jobs.coverage",
+    "kizuna.jobs.journey",
+    "kizuna.jobs.playbooks",
+    "kizuna.jobs.notify",
 )
 
 

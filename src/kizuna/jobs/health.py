@@ -1,4 +1,4 @@
-"""Health jobs: rescore every account, and keep a daily rescore queued."""
+"""Health jobs: rescore every account (daily by schedule, and on demand)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from kizuna.kit.clock import today
 
 @handler(schedule.RESCORE_JOB)
 def rescore(ctx: JobContext) -> dict[str, Any]:
-    """Rescore in one transaction, then queue tomorrow's 05:00 run unless one is queued
-    (so scores stay fresh daily, across restarts)."""
+    """Rescore every account in one transaction. Runs daily at 05:00 local time (the
+    ``health.rescore`` schedule) and after events (``schedule.request_rescore``)."""
     zone = ctx.settings.default_timezone
     with ctx.database.sessions() as session, session.begin():
         result = service.rescore_all(
@@ -23,8 +23,6 @@ def rescore(ctx: JobContext) -> dict[str, Any]:
             zone=zone,
             today=today(zone),
         )
-    with ctx.database.sessions() as session, session.begin():
-        schedule.schedule_daily(session, zone)
     return {
         "accounts": result.accounts,
         "bands": result.bands,

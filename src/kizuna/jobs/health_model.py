@@ -1,4 +1,4 @@
-"""The churn-risk model's job: retrain, rescore, and come back in a week."""
+"""The churn-risk model's job: retrain, and rescore when a new model is published."""
 
 from __future__ import annotations
 
@@ -14,8 +14,7 @@ from kizuna.kit.clock import today
 @handler(service.TRAIN_JOB)
 def train_model(ctx: JobContext) -> dict[str, Any]:
     """Train (publish or refuse). A published model queues a rescore so every account gets
-    its new risk; either way the next training is queued 7 days later unless one waits
-    already — the weekly retraining survives restarts because it lives in the queue."""
+    its new risk. The weekly retraining is a schedule (``jobs/schedules.py``)."""
     horizon = int(ctx.payload.get("horizon_days", 90))
     zone = ctx.settings.default_timezone
     with ctx.database.sessions() as session, session.begin():
@@ -29,7 +28,6 @@ def train_model(ctx: JobContext) -> dict[str, Any]:
         )
         if model.status == "published":
             schedule.request_rescore(session)
-        service.request_training(session, horizon_days=horizon, delay=service.RETRAIN_EVERY)
         return {
             "model": model.number,
             "status": model.status,

@@ -7,6 +7,11 @@ Each step is its own short transaction: claim (commit), run the handler (which o
 own), then complete or fail (commit). While a handler runs, a heartbeat thread bumps the
 job's ``heartbeat_at``; a worker that dies mid-job (``kill -9``) stops beating and another
 worker's sweep (:func:`kizuna.queue.service.requeue_stale`) queues the job again.
+
+The worker is also the scheduler: at start and every ``tick_interval`` seconds it calls
+:func:`kizuna.scheduler.service.tick`, which queues the jobs of due schedules (once, however
+many workers tick). Each run's start and outcome are recorded on its schedule in the same
+transactions as the claim and the outcome.
 """
 
 from __future__ import annotations
@@ -30,8 +35,12 @@ from kizuna.config import Settings
 from kizuna.db.session import Database
 from kizuna.jobs import handlers, registry
 from kizuna.jobs.registry import JobContext
+from kizuna.kit.clock import utc_now
 from kizuna.kit.errors import DomainError
+from kizuna.models.job import JobStatus
+from kizuna.models.schedule import RunStatus
 from kizuna.queue import service as queue
+from kizuna.scheduler import service as scheduler
 
 log = structlog.get_logger("kizuna.jobs")
 
@@ -71,7 +80,10 @@ class Worker:
         worker_id: str | None = None,
         names: Collection[str] | None = None,
         poll_interval: float = 0.5,
+        tick_interval: float | None = 20.0,
     ) -> None:
+        """``tick_interval``: seconds between scheduler ticks in :meth:`run_forever`
+        (None: this worker never ticks, it only runs what others queue)."""
         handlers.load_all()
         self.database = database
         self.settings = settings
@@ -80,6 +92,7 @@ class Worker:
             names = [names]
         self.names = frozenset(names) if names is not None else None
         self.poll_interval = poll_interval
+        self.tick_interval = tick_interval
 
     def run_once(self) -> bool:
         """Claim one due job and run it to completion; False when there was none.
@@ -108,15 +121,19 @@ class Worker:
     def run_forever(self, stop: threading.Event) -> None:
         """Run jobs until ``stop`` is set (the job in hand is finished first).
 
-        Sleeps ``poll_interval`` when the queue is empty and sweeps for stale jobs every
-        ``sweep_interval`` seconds.
+        Sleeps ``poll_interval`` when the queue is empty, sweeps for stale jobs every
+        ``sweep_interval`` seconds and ticks the scheduler at start and every
+        ``tick_interval`` seconds.
         """
         log.info("worker.started", worker=self.worker_id, names=sorted(self.names or []) or "all")
-        next_sweep = 0.0
+        next_sweep = next_tick = 0.0
         while not stop.is_set():
             if time.monotonic() >= next_sweep:
                 self._sweep()
                 next_sweep = time.monotonic() + self.sweep_interval
+            if self.tick_interval is not None and time.monotonic() >= next_tick:
+                self.tick()
+                next_tick = time.monotonic() + self.tick_interval
             try:
                 worked = self.run_once()
             except Exception:
@@ -139,12 +156,28 @@ class Worker:
         thread.start()
         return thread, stop
 
+    def tick(self) -> int:
+        """Queue the jobs of due schedules now; returns how many (errors are logged)."""
+        try:
+            with self.database.sessions() as session, session.begin():
+                queued = [(job.name, str(job.id)) for job in scheduler.tick(session)]
+        except Exception:
+            log.exception("scheduler.tick_error", worker=self.worker_id)
+            return 0
+        for name, job_id in queued:
+            log.info("schedule.queued", job=name, job_id=job_id, worker=self.worker_id)
+        return len(queued)
+
     def _claim(self) -> ClaimedJob | None:
         with self.database.sessions() as session, session.begin():
             job = queue.claim(session, self.worker_id, self.names)
             if job is None:
                 return None
-            return ClaimedJob(job.id, job.name, dict(job.payload), job.attempts, job.max_attempts)
+            claimed = ClaimedJob(
+                job.id, job.name, dict(job.payload), job.attempts, job.max_attempts
+            )
+            scheduler.record_started(session, claimed.name, claimed.payload, job.started_at)
+            return claimed
 
     def _run(self, job: ClaimedJob) -> Outcome:
         handler = registry.get_handler(job.name)
@@ -172,10 +205,22 @@ class Worker:
         with self.database.sessions() as session, session.begin():
             if outcome.result is not None:
                 kept = queue.complete(session, job.id, outcome.result, worker_id=self.worker_id)
+                status = RunStatus.DONE
             else:
                 kept = queue.fail(
                     session, job.id, outcome.error, retry=outcome.retry, worker_id=self.worker_id
                 )
+                requeued = kept and queue.get_job(session, job.id).status == JobStatus.QUEUED
+                status = RunStatus.RETRYING if requeued else RunStatus.FAILED
+            scheduler.record_outcome(
+                session,
+                job.name,
+                job.payload,
+                status if kept else RunStatus.CANCELLED,
+                seconds=seconds,
+                error=outcome.error,
+                now=utc_now(),
+            )
         if not kept:
             log.warning("job.outcome_discarded", reason="cancelled or taken over", **fields)
         elif outcome.result is not None:
@@ -189,6 +234,7 @@ class Worker:
         try:
             with self.database.sessions() as session, session.begin():
                 count = queue.requeue_stale(session, older_than=self.stale_after)
+                scheduler.settle_lost_runs(session)
         except Exception:
             log.exception("worker.sweep_error", worker=self.worker_id)
             return

@@ -4,6 +4,14 @@ from kizuna.models.account import Account
 from kizuna.models.activity import Activity, activity_contact, activity_user
 from kizuna.models.audit import AuditEvent
 from kizuna.models.contact import Contact, ContactRoleLink
+from kizuna.models.coverage import (
+    AssignmentRule,
+    AssignmentStrategy,
+    CoverageTier,
+    OwnerField,
+    TierRule,
+    TouchModel,
+)
 from kizuna.models.currency import CurrencyRate
 from kizuna.models.custom_field import CustomFieldDefinition
 from kizuna.models.health import (
@@ -17,9 +25,29 @@ from kizuna.models.health import (
 )
 from kizuna.models.importing import ImportKind, ImportRun, ImportStatus, SavedMapping
 from kizuna.models.job import Job, JobStatus
+from kizuna.models.journey import (
+    AccountGoal,
+    AccountJourneyStep,
+    JourneyPhase,
+    JourneyPhaseHistory,
+    JourneyStep,
+)
+from kizuna.models.playbook import (
+    Playbook,
+    PlaybookFiring,
+    PlaybookMatch,
+    PlaybookRun,
+    PlaybookSnooze,
+    PlaybookStatus,
+    PlaybookVersion,
+    VersionStatus,
+)
 from kizuna.models.product import Product
+from kizuna.models.schedule import CadenceKind, RunStatus, Schedule
+from kizuna.models.segment import AccountTag, DomainEvent, Segment
 from kizuna.models.subscription import Subscription
 from kizuna.models.survey import SurveyResponse
+from kizuna.models.task import Task, TaskPriority, TaskStatus
 from kizuna.models.usage import (
     EventInbox,
     EventSample,
@@ -33,15 +61,23 @@ from kizuna.models.user import ApiToken, Team, User, WebSession
 
 __all__ = [
     "Account",
+    "AccountGoal",
+    "AccountJourneyStep",
+    "AccountTag",
     "Activity",
     "ApiToken",
+    "AssignmentRule",
+    "AssignmentStrategy",
     "AuditEvent",
+    "CadenceKind",
     "ChurnModel",
     "ChurnRisk",
     "Contact",
     "ContactRoleLink",
+    "CoverageTier",
     "CurrencyRate",
     "CustomFieldDefinition",
+    "DomainEvent",
     "EventInbox",
     "EventSample",
     "EventSource",
@@ -55,18 +91,38 @@ __all__ = [
     "ImportStatus",
     "Job",
     "JobStatus",
+    "JourneyPhase",
+    "JourneyPhaseHistory",
+    "JourneyStep",
+    "OwnerField",
+    "Playbook",
+    "PlaybookFiring",
+    "PlaybookMatch",
+    "PlaybookRun",
+    "PlaybookSnooze",
+    "PlaybookStatus",
+    "PlaybookVersion",
     "Product",
     "RejectedEvent",
+    "RunStatus",
     "SavedMapping",
+    "Schedule",
+    "Segment",
     "Subscription",
     "SurveyResponse",
+    "Task",
+    "TaskPriority",
+    "TaskStatus",
     "Team",
+    "TierRule",
+    "TouchModel",
     "UsageComputeState",
     "UsageGroup",
     "UsageMetric",
     "UsageMetricLatest",
     "UsageUser",
     "User",
+    "VersionStatus",
     "WebSession",
     "activity_contact",
     "activity_user",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kizuna.db.base import Base, IdMixin, TimestampMixin
@@ -30,6 +30,8 @@ class Account(IdMixin, TimestampMixin, Base):
     currency: Mapped[str] = mapped_column(String(3), default="JPY")
     tier: Mapped[Tier | None] = mapped_column(str_enum(Tier, "tier"), index=True)
     phase: Mapped[Phase | None] = mapped_column(str_enum(Phase, "phase"), index=True)
+    # Set by hand: tier rules (coverage/) never change a pinned tier.
+    tier_pinned: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     # Basic information of seed 001 §4: why they bought and what success means to them.
     purpose_of_adoption: Mapped[str] = mapped_column(Text, default="")

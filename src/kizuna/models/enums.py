@@ -92,6 +92,7 @@ class ActivityKind(StrEnum):
     QBR = "qbr"
     TRAINING = "training"
     EVENT = "event"
+    PROPOSAL = "proposal"
 
 
 class InquiryStatus(StrEnum):

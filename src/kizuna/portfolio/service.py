@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
@@ -76,12 +77,16 @@ def portfolio(
     sort: str = "-mrr",
     page: int = 1,
     health: HealthFilters | None = None,
+    account_ids: Collection[uuid.UUID] | None = None,
 ) -> PortfolioPage:
+    """``account_ids`` restricts the rows (a segment's members: the segment cut)."""
     actor.require(Permission.ACCOUNT_READ)
     if sort not in SORTS:
         raise Invalid(FieldProblem(("query", "sort"), "invalid_sort", f"sort must be in {SORTS}"))
     on = today(actor.timezone)
     stmt, r = _select(on, filters, health or HealthFilters())
+    if account_ids is not None:
+        stmt = stmt.where(Account.id.in_(list(account_ids)) if account_ids else literal(False))
     total, mrr = _totals(session, stmt)
     pages = max(1, -(-total // PER_PAGE))
     page = min(max(1, page), pages)

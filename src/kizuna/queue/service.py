@@ -8,6 +8,12 @@ only touch a job that is still in the state they expect), so a job that was canc
 handed to another worker meanwhile is left alone; :func:`fail` reads before it writes and
 locks the row first (``FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite).
 
+**Singleton jobs.** A job with a ``singleton_key`` never runs while another job with the same
+key is running: :func:`claim` skips it, and a partial unique index on ``job(singleton_key)
+WHERE status = 'running'`` makes the database refuse the second one should two workers
+claim at the same instant (the loser tries another job). Recurring jobs use their name as
+the key (``kizuna.scheduler``).
+
 Times come from ``kit.clock.utc_now()`` on the worker, not from the database server, so the
 workers' clocks should agree (NTP) to within a fraction of the poll interval.
 """
@@ -21,8 +27,9 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, delete, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import CursorResult, and_, delete, exists, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased
 
 from kizuna.kit.clock import utc_now
 from kizuna.kit.errors import Conflict, NotFound
@@ -32,6 +39,7 @@ FINISHED = (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED)
 MAX_ERROR_CHARS = 20_000  # the tail of a traceback is the part that matters
 _NAME_MAX = 100  # job.name and job.locked_by are VARCHAR(100)
 _NOTE_MAX = 200  # job.progress_note is VARCHAR(200)
+_CLAIM_TRIES = 3  # claims lost to a concurrent claim of the same singleton key before giving up
 
 
 def enqueue(
@@ -42,15 +50,19 @@ def enqueue(
     run_after: datetime | None = None,
     priority: int = 0,
     max_attempts: int = 3,
+    singleton_key: str | None = None,
 ) -> Job:
     """Add a job in the caller's transaction (flushed, not committed).
 
     Enqueue in the same transaction as the data the job follows from: if that transaction
     rolls back, the job never existed. ``payload`` must be JSON (pass ids, not objects).
-    Higher ``priority`` runs first; ``run_after`` (aware UTC) delays the job.
+    Higher ``priority`` runs first; ``run_after`` (aware UTC) delays the job. Jobs with the
+    same ``singleton_key`` never run at the same time (see :func:`claim`).
     """
     if not name or len(name) > _NAME_MAX:
         raise ValueError(f"job name must be 1–{_NAME_MAX} characters: {name!r}")
+    if singleton_key is not None and not 1 <= len(singleton_key) <= _NAME_MAX:
+        raise ValueError(f"singleton_key must be 1–{_NAME_MAX} characters: {singleton_key!r}")
     if max_attempts < 1:
         raise ValueError("max_attempts must be at least 1")
     try:
@@ -66,6 +78,7 @@ def enqueue(
         run_after=run_after or now,
         attempts=0,
         max_attempts=max_attempts,
+        singleton_key=singleton_key,
         progress_done=0,
         progress_note="",
         result={},
@@ -107,19 +120,47 @@ def claim(session: Session, worker_id: str, names: Collection[str] | None = None
     upgrading a read snapshot, the upgrade that fails with ``SQLITE_BUSY`` under WAL. Even
     without it the ``status = 'queued'`` guard means two processes can never both claim a
     job: the loser updates nothing and gets ``None``.
+
+    **Singleton keys**: a job whose ``singleton_key`` is held by a running job is not due.
+    Two claimers that both saw the key free (PostgreSQL, concurrent transactions) meet in
+    the partial unique index: the second waits for the first to commit, gets the unique
+    violation, rolls back to a savepoint and chooses again — now seeing the key taken.
     """
     if isinstance(names, str):  # a lone name is a Collection[str] of its letters
         names = [names]
     if names is not None and not names:
         return None
     now = utc_now()
-    due = [Job.status == JobStatus.QUEUED, Job.run_after <= now]
+    running = aliased(Job)
+    key_taken = exists().where(
+        running.singleton_key == Job.singleton_key, running.status == JobStatus.RUNNING
+    )
+    due = [
+        Job.status == JobStatus.QUEUED,
+        Job.run_after <= now,
+        or_(Job.singleton_key.is_(None), ~key_taken),
+    ]
     if names is not None:
         due.append(Job.name.in_(sorted(names)))
-    if _is_sqlite(session) and _sqlite_idle(session):
-        if session.scalar(select(Job.id).where(*due).limit(1)) is None:
-            return None
-        _begin_write(session)
+    if _is_sqlite(session):
+        if _sqlite_idle(session):
+            if session.scalar(select(Job.id).where(*due).limit(1)) is None:
+                return None
+            _begin_write(session)
+        # One writer at a time, and choosing and updating are one statement under the
+        # write lock: the singleton check cannot be raced, so no savepoint is needed.
+        return session.scalars(_claim_statement(due, worker_id, now)).one_or_none()
+    for _ in range(_CLAIM_TRIES):
+        try:
+            with session.begin_nested():
+                return session.scalars(_claim_statement(due, worker_id, now)).one_or_none()
+        except IntegrityError:
+            continue  # another worker started a job of the same singleton key: choose again
+    return None
+
+
+def _claim_statement(due: list[Any], worker_id: str, now: datetime) -> Any:
+    """``UPDATE job SET status = 'running' … WHERE id = (the first due job) RETURNING *``."""
     chosen = (
         select(Job.id)
         .where(*due)
@@ -128,7 +169,7 @@ def claim(session: Session, worker_id: str, names: Collection[str] | None = None
         .with_for_update(skip_locked=True)  # rendered on PostgreSQL, ignored by SQLite
         .scalar_subquery()
     )
-    statement = (
+    return (
         update(Job)
         .where(Job.id == chosen, Job.status == JobStatus.QUEUED)
         .values(
@@ -145,7 +186,6 @@ def claim(session: Session, worker_id: str, names: Collection[str] | None = None
         .returning(Job)
         .execution_options(synchronize_session="fetch", populate_existing=True)
     )
-    return session.scalars(statement).one_or_none()
 
 
 def heartbeat(

@@ -9,6 +9,9 @@ period. The service calls share one transaction, so the lines are read once.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Collection
+
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -49,8 +52,10 @@ def kgi_dashboard(
     by: Cut | None = None,
     basis: Basis = Basis.LOGO,
     currency: str = DEFAULT_CURRENCY,
+    accounts: Collection[uuid.UUID] | None = None,
 ) -> KgiDashboard:
-    """The dashboard's figures for the last ``months`` complete months."""
+    """The dashboard's figures for the last ``months`` complete months (of ``accounts``
+    only, when given: a segment cut)."""
     if months not in PERIODS:
         choices = ", ".join(str(p) for p in PERIODS)
         raise Invalid(FieldProblem(("query", "months"), "not_a_choice", f"one of {choices}"))
@@ -60,9 +65,15 @@ def kgi_dashboard(
     year = (month_window(add_months(this_month, -12))[0], month_window(last)[1])
     return KgiDashboard(
         months=months,
-        totals=service.current_totals(session, actor, currency=currency),
-        series=service.monthly_series(session, actor, first, last, currency=currency),
-        window=service.window_report(session, actor, *year, by, currency=currency),
-        kgi=service.kgi(session, actor, max(1, months // 3), currency=currency),
-        cohorts=service.cohorts(session, actor, first, last, basis, currency=currency),
+        totals=service.current_totals(session, actor, currency=currency, accounts=accounts),
+        series=service.monthly_series(
+            session, actor, first, last, currency=currency, accounts=accounts
+        ),
+        window=service.window_report(
+            session, actor, *year, by, currency=currency, accounts=accounts
+        ),
+        kgi=service.kgi(session, actor, max(1, months // 3), currency=currency, accounts=accounts),
+        cohorts=service.cohorts(
+            session, actor, first, last, basis, currency=currency, accounts=accounts
+        ),
     )

@@ -120,6 +120,7 @@ def kgi(
     *,
     currency: str = DEFAULT_CURRENCY,
     as_of: date | None = None,
+    accounts: Collection[uuid.UUID] | None = None,
 ) -> KgiSeries:
     """Seed 004's KGI at each of the last ``quarters`` calendar quarter ends before today
     (or ``as_of``): the average of the twelve monthly logo and MRR churn rates of the
@@ -130,7 +131,7 @@ def kgi(
             FieldProblem(("query", "quarters"), "out_of_range", f"must be 1–{MAX_QUARTERS}")
         )
     on = as_of or today(actor.timezone)
-    inputs = _inputs(session, on, currency, None)
+    inputs = _inputs(session, on, currency, accounts)
     return KgiSeries(currency=currency, points=report.kgi(inputs, on, quarters))
 
 
@@ -142,6 +143,7 @@ def cohorts(
     basis: Basis = Basis.LOGO,
     *,
     currency: str = DEFAULT_CURRENCY,
+    accounts: Collection[uuid.UUID] | None = None,
 ) -> CohortTable:
     """Retention of each sign-up cohort (month of first active day) from ``start_month``
     to ``end_month``, by month since start, measured up to the end of ``end_month``."""
@@ -149,7 +151,7 @@ def cohorts(
     check_months(start_month, end_month)
     cohort_months = months(start_month, end_month)
     days = [month_window(m)[1] for m in cohort_months]  # each cohort month's last day
-    snap = _inputs(session, days[-1], currency, None).snapshot(days)
+    snap = _inputs(session, days[-1], currency, accounts).snapshot(days)
     return CohortTable(
         basis=basis,
         currency=currency,
@@ -170,6 +172,7 @@ def drilldown(
     group: str | None = None,
     currency: str = DEFAULT_CURRENCY,
     limit: int = 1000,
+    accounts: Collection[uuid.UUID] | None = None,
 ) -> Drilldown:
     """The accounts behind one figure of the window [start, end) — optionally within one
     group of a cut — with their MRR on s and e, their movement and their lines."""
@@ -177,7 +180,7 @@ def drilldown(
     check_window(start, end)
     if group is not None and by is None:
         raise Invalid(FieldProblem(("query", "group"), "needs_by", "group needs by"))
-    book = repo.load_book(session, through=end)
+    book = repo.load_book(session, through=end, accounts=accounts)
     inputs = _as_inputs(book, currency)
     snap = inputs.snapshot([start, end], by_product=by is Cut.PRODUCT)
     chosen = drill.select_entities(snap, figure)
@@ -193,12 +196,16 @@ def drilldown(
 
 
 def current_totals(
-    session: Session, actor: Actor, *, currency: str = DEFAULT_CURRENCY
+    session: Session,
+    actor: Actor,
+    *,
+    currency: str = DEFAULT_CURRENCY,
+    accounts: Collection[uuid.UUID] | None = None,
 ) -> CurrentTotals:
     """MRR, ARR (12 × MRR) and active accounts today, in the actor's calendar."""
     actor.require(Permission.REVENUE_READ)
     on = today(actor.timezone)
-    snap = _inputs(session, on, currency, None).snapshot([on])
+    snap = _inputs(session, on, currency, accounts).snapshot([on])
     mrr = int(snap.mrr[:, 0].sum())
     return CurrentTotals(
         on=on, currency=currency, mrr=mrr, arr=12 * mrr, active_accounts=int(snap.active.sum())

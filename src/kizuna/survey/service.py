@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -19,6 +20,8 @@ from kizuna.kit.pagination import Page
 from kizuna.models.contact import Contact
 from kizuna.models.enums import SurveyKind
 from kizuna.models.survey import SurveyResponse
+from kizuna.outbox import service as outbox
+from kizuna.scheduler import service as scheduler
 from kizuna.survey import scoring
 from kizuna.survey.schemas import (
     SurveyResponseCreate,
@@ -27,6 +30,9 @@ from kizuna.survey.schemas import (
     SurveyResponseUpdate,
 )
 
+ANSWERED_EVENT = "survey.answered"
+PLAYBOOK_JOB = "playbooks.evaluate"  # = kizuna.playbook.schedule.EVALUATE_JOB
+PLAYBOOK_DELAY = timedelta(seconds=30)
 SORT_FIELDS = {
     "responded_on": SortField(SurveyResponse.responded_on, parse=parse_date),
     "score": SortField(SurveyResponse.score),
@@ -120,6 +126,16 @@ def create_survey_response(
         summary=f"{response.kind.value} {response.score}",
         changes=audit.snapshot(response, _FIELDS),
     )
+    # Playbooks react to answers (e.g. "detractor NPS → call within 2 days"): the event is
+    # written in this transaction, and an evaluation is asked for soon after it commits.
+    # Imported answers do not publish: they are history, not news (docs/playbooks.md).
+    outbox.publish(
+        session,
+        ANSWERED_EVENT,
+        response.account_id,
+        {"kind": response.kind.value, "score": response.score, "response_id": str(response.id)},
+    )
+    scheduler.request_run(session, PLAYBOOK_JOB, delay=PLAYBOOK_DELAY)
     return response
 
 

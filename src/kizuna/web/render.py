@@ -32,9 +32,12 @@ class NavItem:
 # with a "coming" badge so users can see the whole product map.
 NAVIGATION: tuple[NavItem, ...] = (
     NavItem("portfolio", "/portfolio", N_("Portfolio"), Permission.ACCOUNT_READ),
-    NavItem("tasks", "#", N_("Tasks"), Permission.ACCOUNT_READ, ready=False),
+    NavItem("tasks", "/tasks", N_("Tasks"), Permission.ACCOUNT_READ),
     NavItem("health", "/health", N_("Health"), Permission.HEALTH_READ),
-    NavItem("journey", "#", N_("Journey"), Permission.ACCOUNT_READ, ready=False),
+    NavItem("journey", "/journey", N_("Journey"), Permission.ACCOUNT_READ),
+    NavItem("segments", "/segments", N_("Segments"), Permission.ACCOUNT_READ),
+    NavItem("playbooks", "/playbooks", N_("Playbooks"), Permission.ACCOUNT_READ),
+    NavItem("coverage", "/coverage", N_("Coverage"), Permission.TEAM_READ),
     NavItem("revenue", "/revenue", N_("Revenue"), Permission.REVENUE_READ),
     NavItem("sales", "#", N_("Customer sales"), Permission.ACCOUNT_READ, ready=False),
     NavItem("marketing", "#", N_("Marketing"), Permission.ACCOUNT_READ, ready=False),
@@ -49,6 +52,13 @@ ADMIN_NAVIGATION: tuple[NavItem, ...] = (
     NavItem("event_sources", "/admin/event-sources", N_("Event sources"), Permission.SOURCE_ADMIN),
     NavItem("metrics", "/admin/metrics", N_("Usage metrics"), Permission.METRIC_ADMIN),
     NavItem("scorecards", "/admin/scorecards", N_("Health scorecards"), Permission.HEALTH_ADMIN),
+    NavItem("journey_admin", "/admin/journey", N_("Success journey"), Permission.JOURNEY_ADMIN),
+    NavItem(
+        "coverage_admin",
+        "/admin/coverage",
+        N_("Tier and assignment rules"),
+        Permission.COVERAGE_ADMIN,
+    ),
     NavItem(
         "custom_fields", "/admin/custom-fields", N_("Custom fields"), Permission.CUSTOM_FIELD_ADMIN
     ),
@@ -56,6 +66,7 @@ ADMIN_NAVIGATION: tuple[NavItem, ...] = (
         "currency_rates", "/admin/currency-rates", N_("Exchange rates"), Permission.CURRENCY_ADMIN
     ),
     NavItem("audit", "/admin/audit", N_("Audit log"), Permission.AUDIT_READ),
+    NavItem("jobs", "/admin/jobs", N_("Jobs & schedules"), Permission.JOB_READ),
     NavItem("tokens", "/settings/tokens", N_("API tokens"), Permission.AUTHENTICATED),
     NavItem("profile", "/settings/profile", N_("My profile"), Permission.AUTHENTICATED),
 )

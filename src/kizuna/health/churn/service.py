@@ -33,10 +33,9 @@ from kizuna.kit.errors import FieldProblem, Invalid, NotFound
 from kizuna.models.account import Account
 from kizuna.models.health import ChurnModel, ChurnRisk
 from kizuna.models.job import Job, JobStatus
-from kizuna.queue import service as queue
+from kizuna.scheduler import service as scheduler
 
 TRAIN_JOB = "health.train_model"
-RETRAIN_EVERY = timedelta(days=7)
 MAX_HORIZON_DAYS = 365
 
 # English texts of the refusal codes (the web page translates its own copies).
@@ -354,14 +353,17 @@ def predict(
 def request_training(
     session: Session, *, horizon_days: int = 90, delay: timedelta | None = None
 ) -> Job | None:
-    """Queue a training run unless one is already waiting (the weekly chain relies on it)."""
+    """Queue a training run unless one is already waiting (None then). The weekly run is a
+    schedule (``jobs/schedules.py``); this is the on-demand one. Training runs are
+    singletons: two never run at the same time."""
     waiting = session.scalar(
         select(Job.id).where(Job.name == TRAIN_JOB, Job.status == JobStatus.QUEUED).limit(1)
     )
     if waiting is not None:
         return None
-    run_after = utc_now() + delay if delay else None
-    return queue.enqueue(session, TRAIN_JOB, {"horizon_days": horizon_days}, run_after=run_after)
+    return scheduler.request_run(
+        session, TRAIN_JOB, delay=delay or timedelta(0), payload={"horizon_days": horizon_days}
+    )
 
 
 def queue_training(session: Session, actor: Actor, *, horizon_days: int = 90) -> Job:

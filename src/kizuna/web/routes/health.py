@@ -14,6 +14,7 @@ from kizuna.health import views
 from kizuna.kit.clock import today
 from kizuna.web.deps import DbSession, PageContext, page
 from kizuna.web.render import render
+from kizuna.web.routes.segments import segment_cut
 
 router = APIRouter()
 HealthReader = Annotated[PageContext, Depends(page(Permission.HEALTH_READ))]
@@ -22,8 +23,11 @@ HealthReader = Annotated[PageContext, Depends(page(Permission.HEALTH_READ))]
 @router.get("/health")
 def dashboard(request: Request, ctx: HealthReader, session: DbSession) -> Response:
     with session.begin():
-        data = dashboard_views.dashboard(session, ctx.actor, today=today(ctx.actor.timezone))
-        return render(request, ctx, "health/dashboard.html", active="health", d=data)
+        cut = segment_cut(request, session, ctx)
+        data = dashboard_views.dashboard(
+            session, ctx.actor, today=today(ctx.actor.timezone), account_ids=cut.account_ids
+        )
+        return render(request, ctx, "health/dashboard.html", active="health", d=data, cut=cut)
 
 
 @router.get("/accounts/{account_id}/health-panel")

@@ -12,6 +12,7 @@ from kizuna.portfolio import service
 from kizuna.web.deps import DbSession, Reader, public_page
 from kizuna.web.forms import clean, parse
 from kizuna.web.render import render
+from kizuna.web.routes.segments import segment_cut
 
 router = APIRouter()
 
@@ -34,7 +35,16 @@ def portfolio(
     health_raw = clean(request.query_params, service.HealthFilters.model_fields)
     health = parse(service.HealthFilters, health_raw, where="query")
     with session.begin():
-        result = service.portfolio(session, ctx.actor, filters, sort=sort, page=page, health=health)
+        cut = segment_cut(request, session, ctx)
+        result = service.portfolio(
+            session,
+            ctx.actor,
+            filters,
+            sort=sort,
+            page=page,
+            health=health,
+            account_ids=cut.account_ids,
+        )
         return render(
             request,
             ctx,
@@ -43,4 +53,5 @@ def portfolio(
             result=result,
             filters=filters,
             health=health,
+            cut=cut,
         )

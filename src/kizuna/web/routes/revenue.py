@@ -19,6 +19,7 @@ from kizuna.subscription.terms import add_months
 from kizuna.web.deps import DbSession, PageContext, page
 from kizuna.web.forms import clean, parse
 from kizuna.web.render import render
+from kizuna.web.routes.segments import segment_cut
 
 router = APIRouter()
 
@@ -49,9 +50,10 @@ def dashboard(request: Request, ctx: RevenueReader, session: DbSession) -> Respo
         DashboardQuery, clean(request.query_params, DashboardQuery.model_fields), where="query"
     )
     with session.begin():
+        cut = segment_cut(request, session, ctx)
         board = kgi_dashboard(
             session, ctx.actor, months=query.months, by=query.by, basis=query.basis,
-            currency=_currency(request),
+            currency=_currency(request), accounts=cut.account_ids,
         )  # fmt: skip
     windows = [month_window(m.month) for m in board.series.months]
     return render(
@@ -59,6 +61,7 @@ def dashboard(request: Request, ctx: RevenueReader, session: DbSession) -> Respo
         periods=PERIODS, cuts=list(Cut), windows=windows, chart=_chart(board, windows),
         kgi_windows=[_year_to(p.quarter_end) for p in board.kgi.points],
         cohort_windows=[_cohort_days(r.cohort, len(r.values)) for r in board.cohorts.rows],
+        cut=cut,
     )  # fmt: skip
 
 
@@ -102,8 +105,10 @@ def drill(request: Request, ctx: RevenueReader, session: DbSession) -> Response:
     raw = clean(request.query_params, ["figure", "from", "to", "by", "group"])
     query = parse(DrillQuery, raw, where="query")
     with session.begin():
+        cut = segment_cut(request, session, ctx)
         result = service.drilldown(
             session, ctx.actor, query.figure, query.start, query.end, by=query.by,
             group=query.group, currency=_currency(request), limit=500,
+            accounts=cut.account_ids,
         )  # fmt: skip
-    return render(request, ctx, "revenue/drill.html", active="revenue", result=result)
+    return render(request, ctx, "revenue/drill.html", active="revenue", result=result, cut=cut)

@@ -1,0 +1,26 @@
+"""Journey job: evaluate every account's journey (daily by schedule, and on demand)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kizuna.auth.actor import Actor
+from kizuna.jobs.registry import JobContext, handler
+from kizuna.journey import service
+from kizuna.kit.clock import today
+
+
+@handler(service.EVALUATE_JOB)
+def evaluate(ctx: JobContext) -> dict[str, Any]:
+    """Complete steps whose criteria pass, enter and advance phases, in one transaction.
+    Runs daily at 04:30 local time (the ``journey.evaluate`` schedule)."""
+    zone = ctx.settings.default_timezone
+    with ctx.database.sessions() as session, session.begin():
+        result = service.evaluate_journey(
+            session,
+            Actor.system("journey"),
+            today=today(zone),
+            zone=zone,
+            data_dir=ctx.settings.data_dir,
+        )
+    return result.model_dump()

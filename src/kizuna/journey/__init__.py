@@ -1,0 +1,1 @@
+"""The success journey (C5): phases, steps with criteria, completions, phase history."""

@@ -1,0 +1,1 @@
+"""Playbooks (C7): when / who / what / how rules that create tasks and notifications."""

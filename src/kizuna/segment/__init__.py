@@ -1,0 +1,1 @@
+"""Segments (saved conditions naming a set of accounts) and account tags (C6)."""
