@@ -15,7 +15,7 @@ from factories import make_account, make_line, make_product
 from kizuna.auth.actor import Actor
 from kizuna.journey import service
 from kizuna.kit.clock import today, utc_now
-from kizuna.models import Account, AccountGoal, JourneyPhaseHistory, JourneyStep
+from kizuna.models import Account, AccountGoal, JourneyPhaseHistory, JourneyStep, Segment
 from kizuna.models.enums import Phase, Role
 from webtools import csrf_of, web_login
 
@@ -212,3 +212,26 @@ def test_the_editor(app_client: TestClient, session: Session, tmp_path: Path) ->
 
     web_login(app_client, session, Role.CSM)
     assert app_client.get("/admin/journey").status_code == 403
+
+
+def test_board_and_stalled_cut_by_a_segment(
+    app_client: TestClient, session: Session, tmp_path: Path
+) -> None:
+    _journey_company(session, tmp_path)
+    user = web_login(app_client, session, Role.CSM)
+    segment = Segment(
+        name="順調だけ", description="", shared=False, archived=False, owner_id=user.id,
+        definition={"fact": "account.name", "op": "contains", "value": "順調"},
+    )  # fmt: skip
+    session.add(segment)
+    session.commit()
+    board = app_client.get(f"/journey?segment={segment.id}")
+    assert board.status_code == 200
+    assert 'data-testid="count-onboarding">1<' in board.text
+    assert "順調物産" in board.text
+    assert "遅延商事" not in board.text
+    assert f'<option value="{segment.id}" selected>' in board.text
+    stalled = app_client.get(f"/journey/stalled?phase=any&all=1&segment={segment.id}")
+    assert "順調物産" in stalled.text
+    assert "遅延商事" not in stalled.text
+    assert app_client.get("/journey?segment=not-a-uuid").status_code == 422

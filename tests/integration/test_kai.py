@@ -22,8 +22,19 @@ from kizuna.task.schemas import Period
 TODAY = date(2026, 4, 15)
 
 
-def _report(session: Session, actor: object, period: Period, **kw: object) -> kai.KaiReport:
-    return kai.kai_report(session, actor, period=period, today=TODAY, **kw)  # type: ignore[arg-type]
+def _report(
+    session: Session,
+    actor: object,
+    period: Period,
+    span: tuple[date, date] | None = None,
+    *,
+    zone: str = "Asia/Tokyo",
+    **kw: object,
+) -> kai.KaiReport:
+    """KAI on TODAY, in Tokyo unless ``zone``; ``span`` is (from_on, to_on)."""
+    if span is not None:
+        kw |= {"from_on": span[0], "to_on": span[1]}
+    return kai.kai_report(session, actor, period=period, today=TODAY, zone=zone, **kw)  # type: ignore[arg-type]
 
 
 def test_activities_fall_in_the_period_of_their_local_day(session: Session) -> None:
@@ -51,14 +62,7 @@ def test_activities_fall_in_the_period_of_their_local_day(session: Session) -> N
     make_activity(session, account, kind=ActivityKind.CALL, occurred_at=utc(2026, 2, 3, 3))
     tokyo = actor_for_user(user)
 
-    months = _report(
-        session,
-        tokyo,
-        Period.MONTH,
-        zone="Asia/Tokyo",
-        from_on=date(2026, 1, 1),
-        to_on=date(2026, 4, 30),
-    )
+    months = _report(session, tokyo, Period.MONTH, (date(2026, 1, 1), date(2026, 4, 30)))
     by_month = {p.start: p.counts for p in months.people[0].periods}
     assert [p.start for p in months.totals] == [date(2026, m, 1) for m in (1, 2, 3, 4)]
     assert (by_month[date(2026, 1, 1)].calls, by_month[date(2026, 2, 1)].calls) == (1, 1)
@@ -73,36 +77,21 @@ def test_activities_fall_in_the_period_of_their_local_day(session: Session) -> N
         session,
         new_york,
         Period.MONTH,
+        (date(2026, 1, 1), date(2026, 4, 30)),
         zone="America/New_York",
-        from_on=date(2026, 1, 1),
-        to_on=date(2026, 4, 30),
     )
     ny_month = {p.start: p.counts for p in ny.people[0].periods}
     assert (ny_month[date(2026, 1, 1)].calls, ny_month[date(2026, 1, 1)].proposals) == (2, 1)
     assert (ny_month[date(2026, 3, 1)].meetings, ny_month[date(2026, 4, 1)].meetings) == (1, 0)
 
-    quarters = _report(
-        session,
-        tokyo,
-        Period.QUARTER,
-        zone="Asia/Tokyo",
-        from_on=date(2026, 1, 1),
-        to_on=date(2026, 6, 30),
-    )
+    quarters = _report(session, tokyo, Period.QUARTER, (date(2026, 1, 1), date(2026, 6, 30)))
     assert [(p.start, p.end) for p in quarters.totals] == [
         (date(2026, 1, 1), date(2026, 3, 31)),
         (date(2026, 4, 1), date(2026, 6, 30)),
     ]
     assert [p.counts.meetings for p in quarters.totals] == [0, 1]
 
-    weeks = _report(
-        session,
-        tokyo,
-        Period.WEEK,
-        zone="Asia/Tokyo",
-        from_on=date(2026, 1, 26),
-        to_on=date(2026, 2, 8),
-    )
+    weeks = _report(session, tokyo, Period.WEEK, (date(2026, 1, 26), date(2026, 2, 8)))
     # 1 Feb 2026 is a Sunday: the week of Monday 26 January holds both calls in Tokyo
     assert [p.start for p in weeks.totals] == [date(2026, 1, 26), date(2026, 2, 2)]
     assert [p.counts.calls for p in weeks.totals] == [2, 0]
@@ -135,12 +124,7 @@ def test_tasks_completed_and_overdue(session: Session) -> None:
     task(TODAY, TaskStatus.OPEN)  # due today: not overdue yet
     session.flush()
     report = _report(
-        session,
-        actor_for_user(user),
-        Period.MONTH,
-        zone="Asia/Tokyo",
-        from_on=date(2026, 3, 1),
-        to_on=date(2026, 4, 30),
+        session, actor_for_user(user), Period.MONTH, (date(2026, 3, 1), date(2026, 4, 30))
     )
     march, april = report.people[0].periods
     assert (march.counts.tasks_completed, march.counts.tasks_overdue) == (3, 3)
@@ -162,7 +146,7 @@ def test_team_report_has_every_member_and_totals_and_a_csv(session: Session) -> 
             occurred_at=utc(2026, 4, 2, 3),
             author_id=author.id,
         )
-    report = _report(session, manager, Period.MONTH, zone="Asia/Tokyo", team_view=True)
+    report = _report(session, manager, Period.MONTH, team_view=True)
     assert report.team_id == team.id
     assert {p.user_id for p in report.people} == {a.id, b.id, manager.user_id}
     assert report.total.calls == 3
@@ -172,13 +156,13 @@ def test_team_report_has_every_member_and_totals_and_a_csv(session: Session) -> 
     assert ["TOTAL", "", "2026-04-01", "2026-04-30", "3", "0", "0", "0", "0", "0", "0"] in rows
     assert any(r[0] == "'=HYPERLINK(1)" for r in rows[1:])  # no formula injection
     with pytest.raises(Forbidden):
-        _report(session, manager, Period.MONTH, zone="Asia/Tokyo", team_id=other.id)
+        _report(session, manager, Period.MONTH, team_id=other.id)
     with pytest.raises(Forbidden):
-        _report(session, actor_for_user(a), Period.MONTH, zone="Asia/Tokyo", team_view=True)
+        _report(session, actor_for_user(a), Period.MONTH, team_view=True)
 
 
 def test_default_range_is_six_periods_up_to_today(session: Session) -> None:
     user = make_user(session, Role.CSM)
-    report = _report(session, actor_for_user(user), Period.MONTH, zone="Asia/Tokyo")
+    report = _report(session, actor_for_user(user), Period.MONTH)
     assert (report.from_on, report.to_on) == (date(2025, 11, 1), date(2026, 4, 30))
     assert len(report.totals) == 6

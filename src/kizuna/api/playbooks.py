@@ -4,7 +4,9 @@ runs on chosen accounts; snoozes; firings ("why did this fire") and evaluation r
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from datetime import date
+from pathlib import Path
+from typing import Annotated, TypedDict
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
@@ -36,7 +38,32 @@ router = APIRouter(prefix="/playbooks", tags=["playbooks"])
 Reader = Annotated[Actor, Depends(need(Permission.ACCOUNT_READ))]
 Admin = Annotated[Actor, Depends(need(Permission.PLAYBOOK_ADMIN))]
 Worker = Annotated[Actor, Depends(need(Permission.TASK_WRITE))]
+FiringLimit = Annotated[int, Query(ge=1, le=service.MAX_LIST)]
+RunLimit = Annotated[int, Query(ge=1, le=200)]
 MAX_YAML_BYTES = 1_000_000
+
+
+class _Clock(TypedDict):
+    today: date
+    zone: str
+    data_dir: Path
+
+
+class _RunArgs(_Clock):
+    public_url: str
+
+
+def _clock(request: Request) -> _Clock:
+    """Today in the server's default time zone, that zone and the data folder: what an
+    evaluation needs besides the session."""
+    settings = request.app.state.settings
+    zone = settings.default_timezone
+    return _Clock(today=today(zone), zone=zone, data_dir=settings.data_dir)
+
+
+def _run_args(request: Request) -> _RunArgs:
+    """``_clock`` and the public URL (for links in notifications)."""
+    return _RunArgs(**_clock(request), public_url=request.app.state.settings.public_url)
 
 
 def _yaml(text: str, name: str) -> Response:
@@ -91,23 +118,12 @@ async def import_playbooks(
 @router.post("/run", response_model=RunReport, summary="Evaluate every active playbook now")
 def run_all(request: Request, actor: Admin, session: DbSession) -> RunReport:
     """What the hourly job does: tasks, notifications and updates for what fires."""
-    settings = request.app.state.settings
-    zone = settings.default_timezone
     with session.begin():
-        return service.run(
-            session,
-            actor,
-            today=today(zone),
-            zone=zone,
-            data_dir=settings.data_dir,
-            public_url=settings.public_url,
-        )
+        return service.run(session, actor, **_run_args(request))
 
 
 @router.get("/runs", response_model=list[RunOut], summary="Recent evaluations")
-def list_runs(
-    actor: Reader, session: DbSession, limit: Annotated[int, Query(ge=1, le=200)] = 20
-) -> list[RunOut]:
+def list_runs(actor: Reader, session: DbSession, limit: RunLimit = 20) -> list[RunOut]:
     with session.begin():
         return service.list_runs(session, actor, limit=limit)
 
@@ -117,7 +133,7 @@ def list_firings(
     actor: Reader,
     session: DbSession,
     account_id: uuid.UUID | None = None,
-    limit: Annotated[int, Query(ge=1, le=service.MAX_LIST)] = 50,
+    limit: FiringLimit = 50,
 ) -> list[FiringOut]:
     """Every playbook's firings, newest first, with the why (filter by account)."""
     with session.begin():
@@ -193,8 +209,6 @@ def dry_run(
     """Which accounts would fire, why, which tasks would go to whom, and what would be
     skipped (already open, cooldown, snoozed). Writes nothing. Uses the draft when there
     is one (unless `draft` is false)."""
-    settings = request.app.state.settings
-    zone = settings.default_timezone
     body = body or DryRunRequest()
     with session.begin():
         return service.dry_run(
@@ -203,26 +217,14 @@ def dry_run(
             key,
             use_draft=body.draft,
             account_ids=body.account_ids,
-            today=today(zone),
-            zone=zone,
-            data_dir=settings.data_dir,
+            **_clock(request),
         )
 
 
 @router.post("/{key}/run", response_model=RunReport, summary="Evaluate this playbook now")
 def run_one(request: Request, key: str, actor: Admin, session: DbSession) -> RunReport:
-    settings = request.app.state.settings
-    zone = settings.default_timezone
     with session.begin():
-        return service.run(
-            session,
-            actor,
-            [key],
-            today=today(zone),
-            zone=zone,
-            data_dir=settings.data_dir,
-            public_url=settings.public_url,
-        )
+        return service.run(session, actor, [key], **_run_args(request))
 
 
 @router.post("/{key}/apply", response_model=RunReport, summary="Run a manual playbook")
@@ -230,19 +232,8 @@ def apply(
     request: Request, key: str, body: ApplyRequest, actor: Worker, session: DbSession
 ) -> RunReport:
     """Run a manual-trigger playbook on `account_ids` and/or a segment's members."""
-    settings = request.app.state.settings
-    zone = settings.default_timezone
     with session.begin():
-        return service.apply(
-            session,
-            actor,
-            key,
-            body,
-            today=today(zone),
-            zone=zone,
-            data_dir=settings.data_dir,
-            public_url=settings.public_url,
-        )
+        return service.apply(session, actor, key, body, **_run_args(request))
 
 
 @router.get("/{key}/firings", response_model=list[FiringOut], summary="Firings")
@@ -251,7 +242,7 @@ def playbook_firings(
     actor: Reader,
     session: DbSession,
     account_id: uuid.UUID | None = None,
-    limit: Annotated[int, Query(ge=1, le=service.MAX_LIST)] = 50,
+    limit: FiringLimit = 50,
 ) -> list[FiringOut]:
     with session.begin():
         return service.list_firings(session, actor, key=key, account_id=account_id, limit=limit)
@@ -262,7 +253,7 @@ def playbook_runs(
     key: str,
     actor: Reader,
     session: DbSession,
-    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    limit: RunLimit = 20,
 ) -> list[RunOut]:
     with session.begin():
         return service.list_runs(session, actor, key=key, limit=limit)

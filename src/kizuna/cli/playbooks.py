@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import NoReturn
@@ -10,9 +11,11 @@ from typing import NoReturn
 import typer
 from rich import box
 from rich.table import Column, Table
+from sqlalchemy.orm import Session
 
 from kizuna.auth.actor import Actor
 from kizuna.cli.context import console, database, err_console, settings
+from kizuna.config import Settings
 from kizuna.kit.clock import to_zone, today
 from kizuna.kit.errors import DomainError, Invalid
 from kizuna.playbook import service
@@ -157,20 +160,19 @@ def dry_run(
 ) -> None:
     """What the playbook (its draft when there is one) would do on today's data. Writes
     nothing."""
-    s = settings()
-    zone = s.default_timezone
-    try:
-        with database().sessions() as session, session.begin(), console.status("Evaluating…"):
-            report = service.dry_run(
-                session, _CLI, key, use_draft=not published, today=today(zone), zone=zone,
-                data_dir=s.data_dir,
-            )  # fmt: skip
-    except DomainError as exc:
-        _fail(exc)
-    if as_json:
-        typer.echo(report.model_dump_json(indent=2))
-        return
-    _print_report(report, limit=limit)
+    _evaluate(
+        lambda session, s, zone: service.dry_run(
+            session,
+            _CLI,
+            key,
+            use_draft=not published,
+            today=today(zone),
+            zone=zone,
+            data_dir=s.data_dir,
+        ),
+        as_json=as_json,
+        limit=limit,
+    )
 
 
 @playbooks_app.command("run")
@@ -180,14 +182,31 @@ def run(
     as_json: bool = JSON,
 ) -> None:
     """Evaluate now and act: tasks, notifications (queued), field updates, phase changes."""
+    _evaluate(
+        lambda session, s, zone: service.run(
+            session,
+            _CLI,
+            keys or None,
+            today=today(zone),
+            zone=zone,
+            data_dir=s.data_dir,
+            public_url=s.public_url,
+            origin="cli",
+        ),
+        as_json=as_json,
+        limit=limit,
+    )
+
+
+def _evaluate(
+    evaluate: Callable[[Session, Settings, str], RunReport], *, as_json: bool, limit: int
+) -> None:
+    """Run ``evaluate(session, settings, zone)`` in one transaction (the default time
+    zone), then print its report as JSON or tables."""
     s = settings()
-    zone = s.default_timezone
     try:
         with database().sessions() as session, session.begin(), console.status("Evaluating…"):
-            report = service.run(
-                session, _CLI, keys or None, today=today(zone), zone=zone, data_dir=s.data_dir,
-                public_url=s.public_url, origin="cli",
-            )  # fmt: skip
+            report = evaluate(session, s, s.default_timezone)
     except DomainError as exc:
         _fail(exc)
     if as_json:

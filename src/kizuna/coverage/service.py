@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 from sqlalchemy import insert, select, update
@@ -57,6 +57,7 @@ from kizuna.coverage.schemas import (
     Unassigned,
 )
 from kizuna.facts import conditions
+from kizuna.facts.frame import Facts
 from kizuna.kit.clock import utc_now
 from kizuna.kit.errors import FieldProblem, Invalid
 from kizuna.kit.money import minor_digits
@@ -75,6 +76,8 @@ from kizuna.models.user import Team, User
 from kizuna.segment.evaluation import FactSource
 
 CHUNK = 500
+RuleT = TypeVar("RuleT", TierRule, AssignmentRule)
+ItemT = TypeVar("ItemT", TierRuleIn, AssignmentRuleIn)
 APPLY_JOB = "coverage.apply_tiers"  # daily at 04:15, before the journey (04:30) and playbooks
 
 
@@ -215,39 +218,28 @@ def set_tier_rules(
     """Replace the ordered list (rules keep their id when it is sent back)."""
     actor.require(Permission.COVERAGE_ADMIN)
     stored_conditions = _conditions(source, items)
-    existing = {r.id: r for r in tier_rules(session, actor)}
-    before = [_rule_json(r) for r in existing.values()]
-    keep: list[TierRule] = []
-    for position, (item, condition) in enumerate(zip(items, stored_conditions, strict=True)):
-        rule = existing.pop(item.id, None) if item.id else None
-        values = {
+
+    def values(
+        position: int, item: TierRuleIn, condition: dict[str, Any], _rule: TierRule | None
+    ) -> dict[str, Any]:
+        return {
             "position": position,
             "name": item.name.strip(),
             "condition": condition,
             "tier": item.tier,
             "enabled": item.enabled,
         }
-        if rule is None:
-            rule = TierRule(**values)
-            session.add(rule)
-        else:
-            audit.apply_changes(rule, values)
-        keep.append(rule)
-    for gone in existing.values():
-        session.delete(gone)
-    session.flush()
-    after = [_rule_json(r) for r in keep]
-    if before != after:
-        audit.record(
-            session,
-            actor,
-            "coverage.tier_rules",
-            "coverage",
-            "tier_rules",
-            summary=f"{len(keep)} tier rules",
-            changes={"rules": [before, after]},
-        )
-    return keep
+
+    return _replace_rules(
+        session,
+        actor,
+        TierRule,
+        tier_rules(session, actor),
+        items,
+        stored_conditions,
+        values,
+        kind="tier",
+    )
 
 
 def set_assignment_rules(
@@ -258,13 +250,15 @@ def set_assignment_rules(
     actor.require(Permission.COVERAGE_ADMIN)
     stored_conditions = _conditions(source, items)
     _check_targets(session, items)
-    existing = {r.id: r for r in assignment_rules(session, actor)}
-    before = [_rule_json(r) for r in existing.values()]
-    keep: list[AssignmentRule] = []
-    for position, (item, condition) in enumerate(zip(items, stored_conditions, strict=True)):
-        rule = existing.pop(item.id, None) if item.id else None
+
+    def values(
+        position: int,
+        item: AssignmentRuleIn,
+        condition: dict[str, Any],
+        rule: AssignmentRule | None,
+    ) -> dict[str, Any]:
         fixed = item.strategy is AssignmentStrategy.FIXED_USER
-        values: dict[str, Any] = {
+        out: dict[str, Any] = {
             "position": position,
             "name": item.name.strip(),
             "condition": condition,
@@ -275,12 +269,47 @@ def set_assignment_rules(
             "reassign": item.reassign,
             "enabled": item.enabled,
         }
+        if rule is not None and rule.team_id != out["team_id"]:
+            out["last_user_id"] = None
+        return out
+
+    return _replace_rules(
+        session,
+        actor,
+        AssignmentRule,
+        assignment_rules(session, actor),
+        items,
+        stored_conditions,
+        values,
+        kind="assignment",
+    )
+
+
+def _replace_rules(
+    session: Session,
+    actor: Actor,
+    model: type[RuleT],
+    current: Sequence[RuleT],
+    items: Sequence[ItemT],
+    stored_conditions: Sequence[dict[str, Any]],
+    values_of: Callable[[int, ItemT, dict[str, Any], RuleT | None], dict[str, Any]],
+    *,
+    kind: str,
+) -> list[RuleT]:
+    """Make the stored ordered list ``current`` the one of ``items``: a rule sent back with
+    its id is updated in place with ``values_of(position, item, condition, rule)``, the
+    others are added, the missing ones deleted; audited as one ``coverage.<kind>_rules``
+    event when anything changed."""
+    existing = {r.id: r for r in current}
+    before = [_rule_json(r) for r in existing.values()]
+    keep: list[RuleT] = []
+    for position, (item, condition) in enumerate(zip(items, stored_conditions, strict=True)):
+        rule = existing.pop(item.id, None) if item.id else None
+        values = values_of(position, item, condition, rule)
         if rule is None:
-            rule = AssignmentRule(**values)
+            rule = model(**values)
             session.add(rule)
         else:
-            if rule.team_id != values["team_id"]:
-                values["last_user_id"] = None
             audit.apply_changes(rule, values)
         keep.append(rule)
     for gone in existing.values():
@@ -291,10 +320,10 @@ def set_assignment_rules(
         audit.record(
             session,
             actor,
-            "coverage.assignment_rules",
+            f"coverage.{kind}_rules",
             "coverage",
-            "assignment_rules",
-            summary=f"{len(keep)} assignment rules",
+            f"{kind}_rules",
+            summary=f"{len(keep)} {kind} rules",
             changes={"rules": [before, after]},
         )
     return keep
@@ -325,17 +354,25 @@ def _check_targets(session: Session, items: Sequence[AssignmentRuleIn]) -> None:
 # --------------------------------------------------------------------------- tier run
 
 
+def _enabled_rules(
+    source: FactSource, stored: Sequence[RuleT], keys: set[str]
+) -> tuple[list[RuleT], list[conditions.Condition], Facts]:
+    """The enabled rules, their parsed conditions, and the facts they and ``keys`` read."""
+    rules = [r for r in stored if r.enabled]
+    parsed = [source.parse(r.condition, where=f"rules[{n}].condition") for n, r in enumerate(rules)]
+    for condition in parsed:
+        keys = keys | conditions.facts_used(condition)
+    return rules, parsed, source.facts(keys)
+
+
 def apply_tier_rules(
     session: Session, actor: Actor, *, dry_run: bool, source: FactSource
 ) -> TierRun:
     """Evaluate the tier rules over every account; write the changes unless ``dry_run``."""
     actor.require(Permission.COVERAGE_ADMIN)
-    rules = [r for r in tier_rules(session, actor) if r.enabled]
-    parsed = [source.parse(r.condition, where=f"rules[{n}].condition") for n, r in enumerate(rules)]
-    keys = {"account.tier", "account.tier_pinned", "account.name"}
-    for condition in parsed:
-        keys |= conditions.facts_used(condition)
-    facts = source.facts(keys)
+    rules, parsed, facts = _enabled_rules(
+        source, tier_rules(session, actor), {"account.tier", "account.tier_pinned", "account.name"}
+    )
     n = len(facts)
     current = facts.column("account.tier")
     pinned = facts.column("account.tier_pinned") == 1.0
@@ -382,13 +419,7 @@ def _write_tiers(session: Session, actor: Actor, changes: Sequence[TierChange]) 
         by_tier.setdefault(change.new, []).append(change.account_id)
     now = utc_now()
     for tier, ids in by_tier.items():
-        for start in range(0, len(ids), CHUNK):
-            session.execute(
-                update(Account)
-                .where(Account.id.in_(ids[start : start + CHUNK]))
-                .values(tier=tier, updated_at=now)
-                .execution_options(synchronize_session=False)
-            )
+        _update_accounts(session, ids, {"tier": tier, "updated_at": now})
     _bulk_events(
         session,
         actor,
@@ -421,6 +452,18 @@ def _write_tiers(session: Session, actor: Actor, changes: Sequence[TierChange]) 
     )
     session.flush()
     session.expire_all()
+
+
+def _update_accounts(session: Session, ids: Sequence[uuid.UUID], values: dict[str, Any]) -> None:
+    """Set ``values`` on the accounts ``ids`` (in chunks, bypassing the session's objects:
+    the callers expire them afterwards)."""
+    for start in range(0, len(ids), CHUNK):
+        session.execute(
+            update(Account)
+            .where(Account.id.in_(ids[start : start + CHUNK]))
+            .values(values)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _bulk_events(
@@ -469,12 +512,9 @@ def apply_assignment(
     """Evaluate the assignment rules; write owners (and the round-robin pointers) unless
     ``dry_run``."""
     actor.require(Permission.COVERAGE_ADMIN)
-    rules = [r for r in assignment_rules(session, actor) if r.enabled]
-    parsed = [source.parse(r.condition, where=f"rules[{n}].condition") for n, r in enumerate(rules)]
-    keys = {"account.name"}
-    for condition in parsed:
-        keys |= conditions.facts_used(condition)
-    facts = source.facts(keys)
+    rules, parsed, facts = _enabled_rules(
+        source, assignment_rules(session, actor), {"account.name"}
+    )
     names = facts.column("account.name")
     users = {u.id: u for u in session.scalars(select(User))}
     members: dict[uuid.UUID, list[assignment.Member]] = {}
@@ -591,13 +631,7 @@ def _write_owners(
         groups.setdefault((change.field, change.new_user_id), []).append(change.account_id)
     now = utc_now()
     for (field, user_id), ids in groups.items():
-        for start in range(0, len(ids), CHUNK):
-            session.execute(
-                update(Account)
-                .where(Account.id.in_(ids[start : start + CHUNK]))
-                .values({f"{field.value}_id": user_id, "updated_at": now})
-                .execution_options(synchronize_session=False)
-            )
+        _update_accounts(session, ids, {f"{field.value}_id": user_id, "updated_at": now})
     _bulk_events(
         session,
         actor,

@@ -76,7 +76,7 @@ def load_facts(
     ids = [str(i) for i in session.scalars(select(Account.id).order_by(Account.id))]
     ctx = LoadContext(
         account_ids=ids,
-        index={i: n for n, i in enumerate(ids)},
+        index={key: n for n, i in enumerate(ids) for key in (i, i.replace("-", ""))},
         today=today,
         zone=zone,
         data_dir=data_dir,

@@ -7,7 +7,6 @@ segments, playbooks and tier rules can use these facts without importing the jou
 
 from __future__ import annotations
 
-import uuid
 from collections import defaultdict
 from datetime import date, datetime
 from typing import Any
@@ -18,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kizuna.facts.frame import FactSpec, Kind
-from kizuna.facts.providers import Column, LoadContext
+from kizuna.facts.providers import Column, LoadContext, raw_id
 from kizuna.kit.clock import ensure_utc
 from kizuna.models.account import Account
 from kizuna.models.enums import Phase
@@ -138,12 +137,12 @@ class JourneyFacts:
         self, session: Session, ctx: LoadContext, zone: ZoneInfo, n: int
     ) -> dict[str, Column]:
         targets = dict(session.execute(select(JourneyPhase.phase, JourneyPhase.target_days)).all())
-        phases = session.execute(select(Account.id, Account.phase)).all()
+        phases = session.execute(select(raw_id(Account.id), Account.phase)).all()
         opened = {
             account_id: (phase, entered_at)
             for account_id, phase, entered_at in session.execute(
                 select(
-                    JourneyPhaseHistory.account_id,
+                    raw_id(JourneyPhaseHistory.account_id),
                     JourneyPhaseHistory.phase,
                     JourneyPhaseHistory.entered_at,
                 ).where(JourneyPhaseHistory.exited_at.is_(None))
@@ -181,10 +180,10 @@ class JourneyFacts:
                 select(JourneyStep.id, JourneyStep.key).where(JourneyStep.key.in_(wanted))
             ).all()
         )
-        done: dict[str, list[uuid.UUID]] = defaultdict(list)
+        done: dict[str, list[Any]] = defaultdict(list)
         if ids:
             for account_id, step_id in session.execute(
-                select(AccountJourneyStep.account_id, AccountJourneyStep.step_id).where(
+                select(raw_id(AccountJourneyStep.account_id), AccountJourneyStep.step_id).where(
                     AccountJourneyStep.step_id.in_(list(ids)), AccountJourneyStep.done.is_(True)
                 )
             ):
@@ -201,7 +200,7 @@ class JourneyFacts:
         achieved: dict[Any, int] = defaultdict(int)
         decided: dict[Any, int] = defaultdict(int)
         for account_id, status, due_on in session.execute(
-            select(AccountGoal.account_id, AccountGoal.status, AccountGoal.due_on)
+            select(raw_id(AccountGoal.account_id), AccountGoal.status, AccountGoal.due_on)
         ):
             if status == "achieved":
                 achieved[account_id] += 1

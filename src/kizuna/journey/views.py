@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import uuid
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -356,6 +357,13 @@ def _rows(
     return list(out.values())
 
 
+def _only(rows: list[_Row], account_ids: Collection[uuid.UUID] | None) -> list[_Row]:
+    if account_ids is None:
+        return rows
+    keep = set(account_ids)
+    return [r for r in rows if r.account_id in keep]
+
+
 def _sort_key(row: _Row) -> tuple[int, int, str]:
     """Most overdue first; accounts without a known entry last."""
     return (0 if row.over is not None else 1, -(row.over or 0), row.name)
@@ -416,11 +424,14 @@ def board(
     tier: Tier | None = None,
     overdue_only: bool = False,
     limit: int = BOARD_LIMIT,
+    account_ids: Collection[uuid.UUID] | None = None,
 ) -> BoardOut:
-    """Three columns with counts; each shows its ``limit`` most overdue accounts."""
+    """Three columns with counts; each shows its ``limit`` most overdue accounts
+    (``account_ids``: only these, e.g. a segment's members)."""
     actor.require(Permission.ACCOUNT_READ)
     definition = load_definition(session)
     rows = _rows(session, definition, today=today, zone=zone, csm_owner_id=csm_owner_id, tier=tier)
+    rows = _only(rows, account_ids)
     if overdue_only:
         rows = [r for r in rows if r.over is not None and r.over > 0]
     by_phase: dict[str, list[_Row]] = defaultdict(list)
@@ -461,6 +472,7 @@ def stalled(
     sort: StalledSort = "over",
     page: int = 1,
     page_size: int = PAGE_SIZE,
+    account_ids: Collection[uuid.UUID] | None = None,
 ) -> StalledOut:
     """Accounts past their phase's target (``phase`` None: any phase), with the first
     incomplete required step; ``overdue_only=False`` lists every account of the phase."""
@@ -475,6 +487,7 @@ def stalled(
         csm_owner_id=csm_owner_id,
         tier=tier,
     )
+    rows = _only(rows, account_ids)
     if overdue_only:
         rows = [r for r in rows if r.over is not None and r.over > 0]
     if sort == "name":

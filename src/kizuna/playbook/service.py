@@ -123,6 +123,13 @@ def _load(session: Session, key: str) -> Playbook:
     return playbook
 
 
+def _load_active(session: Session, key: str) -> Playbook:
+    playbook = _load(session, key)
+    if playbook.status != PlaybookStatus.ACTIVE:
+        raise Conflict(f"{key} is not active", code="not_active")
+    return playbook
+
+
 def _versions(session: Session, playbook_id: uuid.UUID) -> list[PlaybookVersion]:
     return list(
         session.scalars(
@@ -481,14 +488,7 @@ def run(
 ) -> RunReport:
     """Evaluate the active playbooks (or ``keys``) now and act on what fires."""
     actor.require(Permission.PLAYBOOK_ADMIN)
-    ids = None
-    if keys is not None:
-        ids = []
-        for key in keys:
-            playbook = _load(session, key)
-            if playbook.status != PlaybookStatus.ACTIVE:
-                raise Conflict(f"{key} is not active", code="not_active")
-            ids.append(playbook.id)
+    ids = None if keys is None else [_load_active(session, key).id for key in keys]
     return evaluate_playbooks(
         session,
         actor,
@@ -516,9 +516,7 @@ def apply(
     """Run a manual playbook on chosen accounts and/or a segment's members (TASK_WRITE).
     The usual gates apply: audience, touch models, snoozes, cooldown, open tasks."""
     actor.require(Permission.TASK_WRITE)
-    playbook = _load(session, key)
-    if playbook.status != PlaybookStatus.ACTIVE:
-        raise Conflict(f"{key} is not active", code="not_active")
+    playbook = _load_active(session, key)
     version = session.scalar(
         select(PlaybookVersion).where(
             PlaybookVersion.playbook_id == playbook.id,

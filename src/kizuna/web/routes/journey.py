@@ -25,6 +25,7 @@ from kizuna.web.deps import DbSession, PageContext, Reader, page
 from kizuna.web.field_errors import message_for
 from kizuna.web.forms import errors_by_field, parse
 from kizuna.web.render import redirect, render
+from kizuna.web.routes.segments import segment_cut
 
 router = APIRouter()
 AccountEditor = Annotated[PageContext, Depends(page(Permission.ACCOUNT_WRITE))]
@@ -57,6 +58,7 @@ def journey_board(
     csm_id, tier_value, overdue_only = _uuid(csm), _tier(tier), overdue == "1"
     filters = {"csm": csm_id, "tier": tier_value, "overdue": overdue_only}
     with session.begin():
+        cut = segment_cut(request, session, ctx)
         result = views.board(
             session,
             ctx.actor,
@@ -65,6 +67,7 @@ def journey_board(
             csm_owner_id=csm_id,
             tier=tier_value,
             overdue_only=overdue_only,
+            account_ids=cut.account_ids,
         )
         owners = views.csm_owners(session)
     return render(
@@ -73,6 +76,7 @@ def journey_board(
         "journey/board.html",
         active="journey",
         board=result,
+        cut=cut,
         filters=filters,
         owners=owners,
         tiers=list(Tier),
@@ -102,6 +106,7 @@ def journey_stalled(
         "sort": order,
     }
     with session.begin():
+        cut = segment_cut(request, session, ctx)
         result = views.stalled(
             session,
             ctx.actor,
@@ -113,6 +118,7 @@ def journey_stalled(
             tier=tier_value,
             sort=order,
             page=page,
+            account_ids=cut.account_ids,
         )
         journey = definition.get_journey(session, ctx.actor)
         owners = views.csm_owners(session)
@@ -122,6 +128,7 @@ def journey_stalled(
         "journey/stalled.html",
         active="journey",
         result=result,
+        cut=cut,
         journey=journey,
         filters=filters,
         owners=owners,

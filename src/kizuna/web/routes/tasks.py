@@ -9,6 +9,7 @@ the page it came from.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -224,24 +225,39 @@ def period_label(start: date, period: Period, locale: str) -> str:
     return str(format_date(start, "M/d〜" if locale == "ja" else "MMM d", locale=locale))
 
 
-def _kai_report(
-    session: Session,
-    ctx: PageContext,
-    *,
-    period: str,
-    from_on: str | None,
-    to_on: str | None,
-    team_id: str | None,
-    who: str,
-) -> KaiReport:
+@dataclass(frozen=True)
+class KaiQuery:
+    """The query of the KAI page and of its CSV (``?period=&who=&team_id=&from=&to=``)."""
+
+    period: str
+    who: str
+    team_id: str | None
+    from_on: str | None
+    to_on: str | None
+
+
+def kai_query(
+    period: str = "month",
+    who: str = "me",
+    team_id: str | None = None,
+    from_on: Annotated[str | None, Query(alias="from")] = None,
+    to_on: Annotated[str | None, Query(alias="to")] = None,
+) -> KaiQuery:
+    return KaiQuery(period=period, who=who, team_id=team_id, from_on=from_on, to_on=to_on)
+
+
+KaiParams = Annotated[KaiQuery, Depends(kai_query)]
+
+
+def _kai_report(session: Session, ctx: PageContext, q: KaiQuery) -> KaiReport:
     actor = ctx.actor
     try:
-        chosen = Period(period)
+        chosen = Period(q.period)
     except ValueError:
         chosen = Period.MONTH
-    team_view = who == "team" and actor.can(Permission.TEAM_READ)
+    team_view = q.who == "team" and actor.can(Permission.TEAM_READ)
     everyone = (
-        team_view and team_id in (None, "", "all") and service.sees_every_team(session, actor)
+        team_view and q.team_id in (None, "", "all") and service.sees_every_team(session, actor)
     )
     return kai.kai_report(
         session,
@@ -249,9 +265,9 @@ def _kai_report(
         period=chosen,
         today=today_in(actor.timezone),
         zone=actor.timezone,
-        from_on=_date(from_on, "from"),
-        to_on=_date(to_on, "to"),
-        team_id=_uuid(team_id) if team_view and not everyone else None,
+        from_on=_date(q.from_on, "from"),
+        to_on=_date(q.to_on, "to"),
+        team_id=_uuid(q.team_id) if team_view and not everyone else None,
         team_view=team_view and not everyone,
         everyone=everyone,
     )
@@ -267,33 +283,23 @@ def _date(value: str | None, field: str) -> date | None:
 
 
 @router.get("/tasks/kai")
-def kai_page(
-    request: Request,
-    ctx: TaskReader,
-    session: DbSession,
-    period: str = "month",
-    who: str = "me",
-    team_id: str | None = None,
-    from_on: Annotated[str | None, Query(alias="from")] = None,
-    to_on: Annotated[str | None, Query(alias="to")] = None,
-) -> Response:
+def kai_page(request: Request, ctx: TaskReader, session: DbSession, q: KaiParams) -> Response:
     with session.begin():
         teams = service.visible_teams(session, ctx.actor)
-        if who == "team" and not teams:
-            who = "me"
+        if q.who == "team" and not teams:
+            q = replace(q, who="me")
+        who = q.who
         sees_all = service.sees_every_team(session, ctx.actor)
-        if who == "team" and not team_id and ctx.actor.team_id is None and not sees_all:
-            team_id = str(teams[0].id)
-        report = _kai_report(
-            session, ctx, period=period, from_on=from_on, to_on=to_on, team_id=team_id, who=who
-        )
+        if who == "team" and not q.team_id and ctx.actor.team_id is None and not sees_all:
+            q = replace(q, team_id=str(teams[0].id))
+        report = _kai_report(session, ctx, q)
         locale = "en" if ctx.actor.locale.startswith("en") else "ja"
         base = {"period": report.period.value, "who": who}
         if who == "team" and report.team_id is not None:
             base["team_id"] = str(report.team_id)
         elif who == "team" and report.everyone:
             base["team_id"] = "all"
-        if from_on or to_on:
+        if q.from_on or q.to_on:
             base |= {"from": report.from_on.isoformat(), "to": report.to_on.isoformat()}
         links = {p.value: "/tasks/kai?" + urlencode(base | {"period": p.value}) for p in Period}
         for choice in ("me", "team"):
@@ -319,20 +325,9 @@ def kai_page(
 
 
 @router.get("/tasks/kai.csv")
-def kai_csv(
-    request: Request,
-    ctx: TaskReader,
-    session: DbSession,
-    period: str = "month",
-    who: str = "me",
-    team_id: str | None = None,
-    from_on: Annotated[str | None, Query(alias="from")] = None,
-    to_on: Annotated[str | None, Query(alias="to")] = None,
-) -> Response:
+def kai_csv(request: Request, ctx: TaskReader, session: DbSession, q: KaiParams) -> Response:
     with session.begin():
-        report = _kai_report(
-            session, ctx, period=period, from_on=from_on, to_on=to_on, team_id=team_id, who=who
-        )
+        report = _kai_report(session, ctx, q)
     body = "\ufeff" + kai.to_csv(report)  # BOM: Excel opens UTF-8 Japanese correctly
     name = f"kai-{report.period.value}-{report.from_on}-{report.to_on}.csv"
     return Response(
