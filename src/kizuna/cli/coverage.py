@@ -20,11 +20,11 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
 from kizuna.auth.actor import Actor
-from kizuna.cli.context import console, database, err_console, settings
+from kizuna.cli.context import console, database, err_console, fail, settings
 from kizuna.cli.segments import fact_source
 from kizuna.coverage import service
 from kizuna.coverage.schemas import ApplyIn, RulesFile
-from kizuna.kit.errors import DomainError, Invalid
+from kizuna.kit.errors import DomainError
 from kizuna.models.coverage import OwnerField
 from kizuna.models.enums import Tier
 
@@ -42,12 +42,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _fail(exc: DomainError) -> NoReturn:
-    if isinstance(exc, Invalid):
-        for p in exc.problems:
-            err_console.print(f"[red]✗[/] {'.'.join(map(str, p.loc[1:] or p.loc))}: {p.message}")
-    else:
-        err_console.print(f"[red]✗[/] {exc.message}")
-    raise typer.Exit(1)
+    fail(exc, code=1, short_paths=True)
 
 
 @coverage_app.command("show")

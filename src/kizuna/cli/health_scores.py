@@ -11,10 +11,10 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from kizuna.auth.actor import Actor
-from kizuna.cli.context import console, database, err_console, settings
+from kizuna.cli.context import console, database, fail, settings
 from kizuna.health import scorecards, service
 from kizuna.kit.clock import today
-from kizuna.kit.errors import DomainError, Invalid
+from kizuna.kit.errors import DomainError
 
 app = typer.Typer(help="Health scores and scorecards.", no_args_is_help=True)
 scorecards_app = typer.Typer(help="Scorecards: list, YAML, publish.", no_args_is_help=True)
@@ -23,12 +23,7 @@ _SYSTEM = Actor.system("cli")
 
 
 def _fail(exc: DomainError) -> NoReturn:
-    if isinstance(exc, Invalid):
-        for problem in exc.problems:
-            err_console.print(f"[red]✗[/] {'.'.join(map(str, problem.loc))}: {problem.message}")
-    else:
-        err_console.print(f"[red]✗[/] {exc.message}")
-    raise typer.Exit(2)
+    fail(exc, code=2)
 
 
 def run_score(backfill_days: int = 0, *, quiet: bool = False) -> service.RescoreResult:

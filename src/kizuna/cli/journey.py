@@ -12,10 +12,10 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from kizuna.auth.actor import Actor
-from kizuna.cli.context import console, database, err_console, settings
+from kizuna.cli.context import console, database, err_console, fail, settings
 from kizuna.journey import definition, service, views
 from kizuna.kit.clock import today
-from kizuna.kit.errors import DomainError, Invalid
+from kizuna.kit.errors import DomainError
 from kizuna.models.enums import Phase
 
 app = typer.Typer(help="The success journey: phases, steps, evaluation.", no_args_is_help=True)
@@ -23,12 +23,7 @@ _SYSTEM = Actor.system("cli")
 
 
 def _fail(exc: DomainError) -> NoReturn:
-    if isinstance(exc, Invalid):
-        for problem in exc.problems:
-            err_console.print(f"[red]✗[/] {'.'.join(map(str, problem.loc))}: {problem.message}")
-    else:
-        err_console.print(f"[red]✗[/] {exc.message}")
-    raise typer.Exit(2)
+    fail(exc, code=2)
 
 
 @app.command("show")

@@ -14,10 +14,10 @@ from rich.table import Column, Table
 from sqlalchemy.orm import Session
 
 from kizuna.auth.actor import Actor
-from kizuna.cli.context import console, database, err_console, settings
+from kizuna.cli.context import console, database, fail, settings
 from kizuna.config import Settings
 from kizuna.kit.clock import to_zone, today
-from kizuna.kit.errors import DomainError, Invalid
+from kizuna.kit.errors import DomainError
 from kizuna.playbook import service
 from kizuna.playbook.schemas import RunReport
 
@@ -34,12 +34,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _fail(exc: DomainError) -> NoReturn:
-    if isinstance(exc, Invalid):
-        for p in exc.problems:
-            err_console.print(f"[red]✗[/] {'.'.join(map(str, p.loc))}: {p.message}")
-    else:
-        err_console.print(f"[red]✗[/] {exc.message}")
-    raise typer.Exit(1)
+    fail(exc, code=1)
 
 
 def _when(value: object) -> str:

@@ -29,9 +29,9 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 
 from kizuna.auth.actor import Actor
-from kizuna.cli.context import console, database, err_console, settings
+from kizuna.cli.context import console, database, err_console, fail, settings
 from kizuna.kit.clock import today
-from kizuna.kit.errors import DomainError, Invalid
+from kizuna.kit.errors import DomainError
 from kizuna.segment import export, service, tags
 from kizuna.segment.evaluation import FactSource
 from kizuna.segment.schemas import SegmentIn
@@ -51,12 +51,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _fail(exc: DomainError) -> NoReturn:
-    if isinstance(exc, Invalid):
-        for p in exc.problems:
-            err_console.print(f"[red]✗[/] {'.'.join(map(str, p.loc[1:] or p.loc))}: {p.message}")
-    else:
-        err_console.print(f"[red]✗[/] {exc.message}")
-    raise typer.Exit(1)
+    fail(exc, code=1, short_paths=True)
 
 
 def _json(data: object) -> str:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NoReturn
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from kizuna.auth.actor import Actor
-from kizuna.cli.context import console, database, err_console, settings
-from kizuna.kit.errors import DomainError, Invalid
+from kizuna.cli.context import console, database, err_console, fail, settings
+from kizuna.kit.errors import DomainError
 from kizuna.usage import catalogue, compute, importer, pipeline
 from kizuna.usage.store import EventStore
 
@@ -169,13 +169,8 @@ def _report_import(result: importer.ImportResult) -> None:
         )
 
 
-def _fail(exc: DomainError) -> None:
-    if isinstance(exc, Invalid):
-        for problem in exc.problems:
-            err_console.print(f"[red]✗[/] {'.'.join(map(str, problem.loc))}: {problem.message}")
-    else:
-        err_console.print(f"[red]✗[/] {exc.message}")
-    raise typer.Exit(2)
+def _fail(exc: DomainError) -> NoReturn:
+    fail(exc, code=2)
 
 
 def _progress() -> Progress:
