@@ -245,3 +245,90 @@ def make_planning_company(session: Session) -> Team:
     a5 = make_account(session)
     make_line(session, a5, plan, mrr=30_000, start=date(2025, 1, 1), end=date(2026, 1, 20))
     return team
+
+
+def make_health(
+    session: Session,
+    account: Account,
+    *,
+    band: str,
+    score: float | None,
+    probability: float | None = None,
+    reasons: list[dict[str, Any]] | None = None,
+    measures: list[dict[str, Any]] | None = None,
+    on: date | None = None,
+) -> None:
+    """A stored health score (with an explanation of ``measures``: key, name, points,
+    weight, value) and, with ``probability``, a churn risk with ``reasons`` (feature, value,
+    contribution) — rows as the scorer and the churn model write them (renewals tests)."""
+    from kizuna.models.health import (
+        ChurnModel,
+        ChurnRisk,
+        HealthScore,
+        HealthScorecard,
+        HealthScorecardVersion,
+    )
+
+    n = next(_seq)
+    day = on or datetime.now(UTC).date()
+    card = HealthScorecard(key=f"card-{n}", name=f"スコアカード{n}", name_en=f"Card {n}")
+    session.add(card)
+    session.flush()
+    measures = measures or []
+    definition = {
+        "groups": [{"key": "g", "name": "利用", "name_en": "Usage", "weight": 1}],
+        "measures": [
+            {
+                "key": m["key"],
+                "name": m["name"],
+                "name_en": m.get("name_en", m["name"]),
+                "group": "g",
+                "signal": m.get("signal", m["key"]),
+                "weight": m.get("weight", 1),
+            }
+            for m in measures
+        ],
+    }
+    version = HealthScorecardVersion(
+        scorecard_id=card.id, number=1, status="published", definition=definition
+    )
+    session.add(version)
+    session.flush()
+    explanation = {
+        "groups": [{"key": "g", "score": score}],
+        "measures": [
+            {
+                "key": m["key"],
+                "group": "g",
+                "value": m.get("value"),
+                "points": m["points"],
+                "weight": m.get("weight", 1),
+                "contribution": m.get("contribution"),
+            }
+            for m in measures
+        ],
+    }
+    session.add(
+        HealthScore(
+            account_id=account.id,
+            version_id=version.id,
+            scored_on=day,
+            score=score,
+            band=band,
+            explanation=explanation,
+        )
+    )
+    if probability is not None:
+        model = ChurnModel(number=10_000 + n, status="published", horizon_days=90, train_until=day)
+        session.add(model)
+        session.flush()
+        session.add(
+            ChurnRisk(
+                account_id=account.id,
+                model_id=model.id,
+                scored_on=day,
+                probability=probability,
+                reasons=reasons or [],
+            )
+        )
+    session.flush()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from factories import (
@@ -23,9 +24,10 @@ from factories import (
 )
 from health_factories import make_score, make_version
 from kizuna.facts import conditions
-from kizuna.facts.catalogue import fact_specs, load_facts
+from kizuna.facts.catalogue import FactsCache, fact_specs, load_facts
 from kizuna.facts.frame import Facts, Kind
 from kizuna.kit.errors import Invalid
+from kizuna.models.account import Account
 from kizuna.models.custom_field import CustomFieldDefinition
 from kizuna.models.enums import (
     ActivityKind,
@@ -204,3 +206,31 @@ def test_no_accounts_gives_empty_columns(session: Session, tmp_path: Path) -> No
     facts = _facts(session, tmp_path, ["signal.mrr", "tags", "account.tier"])
     assert len(facts) == 0
     assert np.asarray(facts.column("signal.mrr")).shape == (0,)
+
+
+def test_a_cache_reuses_columns_until_they_are_dropped(
+    session: Session, tmp_path: Path, company: dict[str, str]
+) -> None:
+    cache = FactsCache()
+    keys = ["account.region", "contact.count"]
+    first = load_facts(session, keys, today=TODAY, zone=ZONE, data_dir=tmp_path, cache=cache)
+    assert set(cache.columns) == set(keys)
+    assert fact_specs(session, cache) is cache.specs
+    big = first.row_of(company["big"])
+    session.execute(update(Account).values(region="関西"))
+    session.flush()
+    # Reused: the same arrays, the value read before the change.
+    again = load_facts(session, keys, today=TODAY, zone=ZONE, data_dir=tmp_path, cache=cache)
+    assert again.column("contact.count") is first.column("contact.count")
+    assert again.value("account.region", big) == "関東"
+    # Dropped by whoever wrote it: read again.
+    cache.drop("account.")
+    fresh = load_facts(session, keys, today=TODAY, zone=ZONE, data_dir=tmp_path, cache=cache)
+    assert fresh.value("account.region", big) == "関西"
+    assert fresh.column("contact.count") is first.column("contact.count")
+    # Another day: nothing is reused.
+    later = load_facts(
+        session, keys, today=date(2026, 6, 16), zone=ZONE, data_dir=tmp_path, cache=cache
+    )
+    assert later.column("contact.count") is not first.column("contact.count")
+    assert cache.today == date(2026, 6, 16)

@@ -56,6 +56,9 @@ def test_since_frame_equals_full_frame(session: Session, tmp_path: Path, since: 
     assert len(part.usage[("days_since_last", "day")].timeline) < len(
         full.usage[("days_since_last", "day")].timeline
     )
+    assert part.daily_usage is not None
+    assert full.daily_usage is not None
+    assert len(part.daily_usage) < len(full.daily_usage)
 
 
 def test_since_keeps_the_oldest_and_newest_records_ever(session: Session, tmp_path: Path) -> None:

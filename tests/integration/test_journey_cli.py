@@ -21,7 +21,7 @@ from kizuna.jobs import runner as job_runner
 from kizuna.jobs.journey import evaluate as evaluate_job
 from kizuna.jobs.registry import JobContext
 from kizuna.jobs.schedules import DEFAULT_SCHEDULES
-from kizuna.models import Account, Job, Product, Subscription
+from kizuna.models import Account, Job, PlaybookRun, Product, Subscription
 from kizuna.models.enums import Phase, ProductKind, ProductUnit
 from kizuna.scheduler.cadence import describe
 
@@ -127,14 +127,21 @@ def test_the_job_evaluates_and_is_scheduled_daily(cli: CliRunner) -> None:
     )
     result = evaluate_job(ctx)
     assert result["entered"] == 1
-    assert result["playbooks_requested"]  # something moved: the playbooks run right after
+    # Something moved: the playbooks were evaluated right after, in the same transaction.
+    assert result["playbooks_run_id"] is not None
     with context.database().sessions() as session:
         phase = session.scalar(select(Account.phase).where(Account.id == account_id))
+        origin = session.scalar(
+            select(PlaybookRun.origin).where(
+                PlaybookRun.id == uuid.UUID(result["playbooks_run_id"])
+            )
+        )
         queued = session.scalars(
             select(Job.name).where(Job.name == "playbooks.evaluate", Job.status == "queued")
         ).all()
     assert phase is Phase.ONBOARDING
-    assert queued == ["playbooks.evaluate"]
+    assert origin == "journey"
+    assert queued == []
     again = evaluate_job(ctx)
     assert again["entered"] == 0  # idempotent
-    assert not again["playbooks_requested"]
+    assert again["playbooks_run_id"] is None

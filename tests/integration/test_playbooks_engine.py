@@ -27,7 +27,7 @@ from kizuna.models import (
     DomainEvent,
     Job,
     PlaybookFiring,
-    PlaybookMatch,
+    PlaybookMatchSet,
     PlaybookRun,
     Segment,
     Task,
@@ -527,7 +527,15 @@ def test_field_updates_and_phase_change(session: Session, tmp_path: Path) -> Non
 def _counts(session: Session) -> dict[str, int]:
     return {
         model.__name__: session.scalar(select(func.count()).select_from(model)) or 0
-        for model in (Task, PlaybookFiring, PlaybookMatch, PlaybookRun, Job, AuditEvent, AccountTag)
+        for model in (
+            Task,
+            PlaybookFiring,
+            PlaybookMatchSet,
+            PlaybookRun,
+            Job,
+            AuditEvent,
+            AccountTag,
+        )
     }
 
 
@@ -656,3 +664,24 @@ def test_firings_and_runs_are_listed(session: Session, tmp_path: Path) -> None:
     assert listed["hist"].fired_7d == 1
     assert listed["hist"].open_tasks == 1
     assert uuid.UUID(str(listed["hist"].id))
+
+
+@pytest.mark.parametrize(
+    ("trigger", "event"),
+    [
+        ("lead_passed", "lead.passed"),
+        ("lead_accepted", "lead.accepted"),
+        ("renewal_at_risk", "renewal.at_risk"),
+    ],
+)
+def test_customer_sales_event_triggers(
+    session: Session, tmp_path: Path, trigger: str, event: str
+) -> None:
+    account = make_account(session, name="顧客セールス")
+    other = make_account(session, name="対象外")
+    playbook(session, "sales", {"type": trigger})
+    outbox.publish(session, event, account.id, {"id": "x"})
+    outbox.publish(session, "handoff.accepted", other.id, {})  # another kind: not read
+    later = datetime.now(UTC) + timedelta(minutes=1)
+    assert fired(run(session, tmp_path, now=later), "sales") == {"顧客セールス"}
+    assert fired(run(session, tmp_path, now=later + timedelta(minutes=1)), "sales") == set()

@@ -225,6 +225,23 @@ def test_jobs_of_one_singleton_key_are_claimed_one_at_a_time(session: Session) -
     assert after.id == second.id
 
 
+def test_the_journey_and_the_playbooks_never_run_beside_each_other(session: Session) -> None:
+    journey = scheduler.request_run(session, "journey.evaluate", delay=timedelta(0))
+    playbooks = scheduler.request_run(session, "playbooks.evaluate", delay=timedelta(0))
+    assert journey is not None
+    assert playbooks is not None
+    assert journey.singleton_key == playbooks.singleton_key == "journey+playbooks"
+    names = ["journey.evaluate", "playbooks.evaluate"]
+    claimed = queue.claim(session, "w1", names)
+    assert claimed is not None
+    assert claimed.id == journey.id
+    assert queue.claim(session, "w2", names) is None  # the playbooks wait for the journey
+    assert queue.complete(session, journey.id, {})
+    after = queue.claim(session, "w2", names)
+    assert after is not None
+    assert after.id == playbooks.id
+
+
 def test_the_database_refuses_a_second_running_job_of_a_singleton_key(
     session: Session,
 ) -> None:

@@ -43,6 +43,9 @@ class Permission(StrEnum):
     TEAM_READ = "team:read"  # a team's tasks, books of business and KAI (managers)
     JOB_READ = "job:read"  # schedules and job runs (last run, duration, errors)
     JOB_ADMIN = "job:admin"  # run a schedule now, pause or resume it
+    SALES_READ = "sales:read"  # customer sales: hand-offs, potential, leads, pipeline, renewals
+    PIPELINE_WRITE = "pipeline:write"  # hand-offs, potential, leads, opportunities, MCPs, PoCs
+    SALES_ADMIN = "sales:admin"  # targets, required hand-off fields, lead SLA, KPI setting
 
 
 class Scope(StrEnum):
@@ -57,6 +60,7 @@ _READ = frozenset(
         Permission.USER_READ,
         Permission.USAGE_READ,
         Permission.HEALTH_READ,
+        Permission.SALES_READ,
     }
 )
 _CUSTOMER_WRITE = frozenset(
@@ -66,6 +70,7 @@ _CUSTOMER_WRITE = frozenset(
         Permission.ACTIVITY_WRITE,
         Permission.TASK_WRITE,
         Permission.SEGMENT_WRITE,
+        Permission.PIPELINE_WRITE,
     }
 )
 _ADMIN_ONLY = frozenset(
@@ -81,6 +86,7 @@ _ADMIN_ONLY = frozenset(
         Permission.JOURNEY_ADMIN,
         Permission.PLAYBOOK_ADMIN,
         Permission.JOB_ADMIN,
+        Permission.SALES_ADMIN,
     }
 )
 _BASE = frozenset({Permission.PUBLIC, Permission.AUTHENTICATED})
@@ -105,6 +111,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.PLAYBOOK_ADMIN,
         Permission.TEAM_READ,
         Permission.JOB_READ,
+        Permission.SALES_ADMIN,
     },
     Role.CSM: _BASE | _READ | _CUSTOMER_WRITE | {Permission.SURVEY_WRITE, Permission.REVENUE_READ},
     Role.SUPPORT: _BASE

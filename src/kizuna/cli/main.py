@@ -6,8 +6,16 @@ import typer
 
 from kizuna.cli import admin, data, playbooks, revenue, schedules, setup, usage, worker
 from kizuna.cli import coverage as coverage_cli
+from kizuna.cli import handoffs as handoffs_cli
 from kizuna.cli import journey as journey_cli
+from kizuna.cli import leads as leads_cli
+from kizuna.cli import opportunities as opportunities_cli
+from kizuna.cli import pocs as pocs_cli
+from kizuna.cli import potential as potential_cli
+from kizuna.cli import renewals as renewals_cli
+from kizuna.cli import sales as sales_cli
 from kizuna.cli import segments as segments_cli
+from kizuna.cli import targets as targets_cli
 from kizuna.cli import tasks as tasks_cli
 from kizuna.cli.health import health_app
 from kizuna.cli.metrics import metrics_app
@@ -37,3 +45,11 @@ playbooks.register(app)
 segments_cli.register(app)
 coverage_cli.register(app)
 tasks_cli.register(app)
+handoffs_cli.register(app)
+potential_cli.register(app)
+pocs_cli.register(app)
+renewals_cli.register(app)
+targets_cli.register(app)
+sales_cli.register(app)
+leads_cli.register(app)
+opportunities_cli.register(app)

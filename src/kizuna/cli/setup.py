@@ -84,6 +84,7 @@ def demo(
     if usage_months:
         _demo_usage(seed, accounts, usage_months)
     _demo_health()
+    _demo_sales(seed)
     _demo_success(seed)
     console.print(f"  demo logins (password [bold]{DEMO_PASSWORD}[/]):")
     for email, role, _name in DEMO_USERS:
@@ -208,6 +209,34 @@ def _demo_success(seed: int) -> None:
     console.print(
         f"[green]✓[/] journey: {journey.history_rows} phase-history rows, {journey.goals} goals;"
         f" tasks: {tasks.open_tasks} open, {tasks.closed_tasks} done; playbooks fired {fired}"
+    )
+
+
+def _demo_sales(seed: int) -> None:
+    """Customer sales (C8): hand-offs at close, expansion potential and PoCs, upsell leads
+    and opportunities (won ones add subscription lines), targets, then the renewals synced
+    from the lines with forecasts and closing plans. History, not news: no domain events."""
+    from kizuna.demo.handoffs import load_handoffs
+    from kizuna.demo.pipeline import load_pipeline
+    from kizuna.demo.potential import load_pocs, load_potential
+    from kizuna.demo.renewals import load_renewals
+    from kizuna.demo.targets import load_targets
+    from kizuna.kit.clock import today
+
+    s = settings()
+    day = today(s.default_timezone)
+    with database().sessions() as session, session.begin(), console.status("customer sales…"):
+        handoffs = load_handoffs(session, seed)
+        potential = load_potential(session, seed, today=day)
+        pocs = load_pocs(session, seed, today=day)
+        pipeline = load_pipeline(session, seed)
+        targets = load_targets(session, seed, today=day)
+        renewals = load_renewals(session, seed, today=day, reporting=s.default_currency)
+    console.print(
+        f"[green]✓[/] customer sales: {handoffs.handoffs} hand-offs, {potential.potentials}"
+        f" potentials, {pocs.pocs} PoCs, {pipeline.leads} leads, {pipeline.opportunities}"
+        f" opportunities ({pipeline.won} won), {targets.targets} targets,"
+        f" {renewals.renewals} renewals, {renewals.plans} closing plans"
     )
 
 

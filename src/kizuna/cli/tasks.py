@@ -5,21 +5,15 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import date
-from typing import NoReturn
 
 import typer
 from rich import box
 from rich.table import Column, Table
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from kizuna.auth.actor import Actor
-from kizuna.auth.service import actor_for_user
-from kizuna.cli.context import console, database, err_console, settings
+from kizuna.cli.context import acting_as, console, database, fail, settings
 from kizuna.kit.clock import today as today_in
 from kizuna.kit.errors import DomainError
 from kizuna.models.enums import ActivityKind
-from kizuna.models.user import User
 from kizuna.task import service
 from kizuna.task.rules import Outcome
 from kizuna.task.schemas import Scope, TaskComplete, TaskFilters, TaskOut, View
@@ -28,27 +22,11 @@ tasks_app = typer.Typer(
     help="Tasks: list them, complete one (optionally logging an activity), snooze one.",
     no_args_is_help=True,
 )
-_CLI = Actor.system("cli")
 TASK_ID = typer.Argument(..., help="The task's id (see `kizuna tasks list`).")
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(tasks_app, name="tasks")
-
-
-def _fail(message: str) -> NoReturn:
-    err_console.print(f"[red]✗[/] {message}")
-    raise typer.Exit(1)
-
-
-def _actor(session: Session, email: str | None) -> Actor:
-    """The user with ``email`` (acting as them), or the CLI's system actor."""
-    if not email:
-        return _CLI
-    user = session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None or not user.is_active:
-        _fail(f"no active user with the e-mail {email}")
-    return actor_for_user(user)
 
 
 def _due(task: TaskOut, day: date) -> str:
@@ -82,7 +60,7 @@ def list_tasks(
     if done:
         view = View.DONE
     with database().sessions() as session, session.begin():
-        actor = _actor(session, mine)
+        actor = acting_as(session, mine)
         zone = actor.timezone if mine else settings().default_timezone
         day = today_in(zone)
         filters = TaskFilters(scope=Scope.MINE if mine else Scope.ALL, view=view)
@@ -103,7 +81,7 @@ def list_tasks(
                 if cursor is None:
                     break
         except DomainError as exc:
-            _fail(exc.message)
+            fail(exc.message, code=1)
     if as_json:
         typer.echo(json.dumps([r.model_dump(mode="json") for r in rows], ensure_ascii=False))
         return
@@ -145,12 +123,12 @@ def complete(
     with database().sessions() as session:
         try:
             with session.begin():
-                actor = _actor(session, by)
+                actor = acting_as(session, by)
                 data = TaskComplete(outcome=outcome, note=note, log_activity=log_activity)
                 task = service.complete_task(session, actor, task_id, data)
                 title, activity_id = task.title, task.activity_id
         except DomainError as exc:
-            _fail(exc.message)
+            fail(exc.message, code=1)
     logged = f"; activity {activity_id} recorded" if activity_id else ""
     console.print(f"[green]✓[/] completed “{title}” ({outcome.value}){logged}")
 
@@ -165,14 +143,14 @@ def snooze(
     try:
         day = date.fromisoformat(until)
     except ValueError:
-        _fail(f"--until must be a date (YYYY-MM-DD), not {until!r}")
+        fail(f"--until must be a date (YYYY-MM-DD), not {until!r}", code=1)
     with database().sessions() as session:
         try:
             with session.begin():
-                actor = _actor(session, by)
+                actor = acting_as(session, by)
                 zone = actor.timezone if by else settings().default_timezone
                 task = service.snooze_task(session, actor, task_id, day, today=today_in(zone))
                 title = task.title
         except DomainError as exc:
-            _fail(exc.message)
+            fail(exc.message, code=1)
     console.print(f"[green]✓[/] “{title}” snoozed until {day.isoformat()}")

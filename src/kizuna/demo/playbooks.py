@@ -156,6 +156,24 @@ PLAYBOOKS: tuple[DemoPlaybook, ...] = (
         },
     ),
     DemoPlaybook(
+        "renewal_at_risk_recovery",
+        "更新リスク → リカバリープラン",
+        "更新予測が「リスクあり」「解約」になった顧客に、CSM が3日以内にリカバリープランを立てる。",
+        None,
+        {
+            "trigger": {"type": "renewal_at_risk"},
+            "actions": [
+                _task(
+                    "更新リスクのリカバリープラン: {account}",
+                    days=3,
+                    priority="high",
+                    steps=("リスク要因を確認", "決裁者との面談を設定", "クロージングプランを更新"),
+                ),
+            ],
+            "cooldown_days": 30,
+        },
+    ),
+    DemoPlaybook(
         "tech_touch_setup_reminder",
         "テックタッチ: 初期設定未完了 → 担当者にメール",
         "テックタッチ顧客で、オンボーディング開始から14日たっても初期設定が終わっていない。",

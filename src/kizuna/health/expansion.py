@@ -28,9 +28,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
+from kizuna.db.bulk import insert_rows
 from kizuna.health.signals.catalogue import parse_usage_key, usage_key
 from kizuna.health.signals.history import History, load_history, signal_frame
 from kizuna.health.signals.outcomes import customer_at
@@ -155,8 +156,7 @@ def detect(
         values = {key: float(frame.values[key][i]) for key in keys}
         rows.extend(find(str(account), values, rules, context))
     session.execute(delete(ExpansionSignal))
-    if rows:
-        session.execute(insert(ExpansionSignal), rows)
+    insert_rows(session, ExpansionSignal.__table__, rows)
     session.flush()
     return len(rows)
 

@@ -18,9 +18,10 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from kizuna.db.bulk import insert_rows
 from kizuna.health.explain import Prepared, explanation, history_measures, prepare
 from kizuna.health.scorecards import Active
 from kizuna.health.scoring import Scored, score_frame
@@ -30,7 +31,6 @@ from kizuna.kit.clock import utc_now
 from kizuna.models.health import HealthScore, HealthScoreHistory
 
 LOOKBACK = 7  # "what changed since last week"
-_CHUNK = 2000  # rows per INSERT statement (SQLite's bound-parameter limit)
 
 
 @dataclass(frozen=True)
@@ -84,11 +84,6 @@ def _score(value: float) -> float | None:
     return None if math.isnan(value) else round(float(value), 2)
 
 
-def _insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
-    for start in range(0, len(rows), _CHUNK):
-        session.execute(insert(table), rows[start : start + _CHUNK])
-
-
 def write_history(session: Session, batches: Sequence[Batch], days: Sequence[date]) -> int:
     """Replace the history rows of ``days`` with the batches' rows."""
     if days:
@@ -109,7 +104,7 @@ def write_history(session: Session, batches: Sequence[Batch], days: Sequence[dat
             }
             for i in range(len(b.frame))
         ]
-    _insert(session, HealthScoreHistory, rows)
+    insert_rows(session, HealthScoreHistory.__table__, rows)
     return len(rows)
 
 
@@ -177,7 +172,7 @@ def write_latest(session: Session, batches: Sequence[Batch], today: date) -> int
                 }
             )
     session.execute(delete(HealthScore))
-    _insert(session, HealthScore, rows)
+    insert_rows(session, HealthScore.__table__, rows)
     return len(rows)
 
 

@@ -17,6 +17,7 @@ HANDLER_MODULES: tuple[str, ...] = (
     "kizuna.jobs.journey",
     "kizuna.jobs.playbooks",
     "kizuna.jobs.notify",
+    "kizuna.jobs.renewals",
 )
 
 

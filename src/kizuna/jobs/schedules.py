@@ -22,6 +22,7 @@ from kizuna.health.schedule import RESCORE_JOB
 from kizuna.journey.service import EVALUATE_JOB as JOURNEY_JOB
 from kizuna.models.schedule import Schedule
 from kizuna.playbook.schedule import EVALUATE_JOB as PLAYBOOK_JOB
+from kizuna.renewal.service import SYNC_JOB as RENEWALS_JOB
 from kizuna.scheduler.cadence import Cadence
 from kizuna.scheduler.service import ensure_schedule
 
@@ -47,7 +48,9 @@ DEFAULT_SCHEDULES: tuple[DefaultSchedule, ...] = (
     DefaultSchedule(COVERAGE_JOB, COVERAGE_JOB, Cadence.daily(time(4, 15))),
     # The success journey: complete steps from data, enter and advance phases.
     DefaultSchedule(JOURNEY_JOB, JOURNEY_JOB, Cadence.daily(time(4, 30))),
-    # Playbooks: every hour (and soon after survey.answered / handoff.accepted events).
+    # Renewals: one per account × term end date, suggested forecasts, settled outcomes.
+    DefaultSchedule(RENEWALS_JOB, RENEWALS_JOB, Cadence.daily(time(4, 45))),
+    # Playbooks: every hour (and soon after the domain events their triggers read).
     DefaultSchedule(PLAYBOOK_JOB, PLAYBOOK_JOB, Cadence.every(60)),
 )
 

@@ -43,7 +43,8 @@ from kizuna.account.service import access_account
 from kizuna.audit import service as audit
 from kizuna.auth.actor import Actor
 from kizuna.auth.permissions import Permission
-from kizuna.facts.catalogue import fact_specs, load_facts
+from kizuna.db.bulk import insert_rows
+from kizuna.facts.catalogue import FactsCache, fact_specs, load_facts
 from kizuna.facts.conditions import (
     Condition,
     checks_json,
@@ -73,6 +74,8 @@ from kizuna.models.segment import DomainEvent
 from kizuna.models.subscription import Subscription
 
 EVALUATE_JOB = "journey.evaluate"
+# The facts an evaluation changes (phases, steps, history): a FactsCache forgets them.
+JOURNEY_FACTS = ("journey.", "account.phase")
 PHASE_CHANGED = "journey.phase_changed"  # domain event, one per phase entered
 SYSTEM_JOURNEY = "journey"
 SYSTEM_ESTIMATE = "estimate"
@@ -363,15 +366,17 @@ def evaluate_journey(
     zone: str,
     data_dir: Path,
     account_ids: Collection[uuid.UUID] | None = None,
+    cache: FactsCache | None = None,
 ) -> EvaluationResult:
     """Evaluate every step's criteria for every account in the journey (or only
     ``account_ids``), complete the steps that pass, enter and advance phases, and write
-    only the changes, in bulk. The facts of all criteria come from one ``load_facts``."""
+    only the changes, in bulk. The facts of all criteria come from one ``load_facts``
+    (through ``cache`` when given: the playbooks evaluated next reuse what it loaded)."""
     actor.require(Permission.JOURNEY_ADMIN)
     started = time.perf_counter()
     now = utc_now()
     definition = load_definition(session)
-    specs = fact_specs(session)
+    specs = fact_specs(session, cache)
     criteria_specs = {k: v for k, v in specs.items() if not k.startswith("journey.")}
     conditions: dict[uuid.UUID, Condition] = {}
     skipped: list[str] = []
@@ -383,7 +388,13 @@ def evaluate_journey(
         except Invalid:
             skipped.append(step.key)
     keys = {"products"}.union(*(facts_used(c) for c in conditions.values()))
-    facts = load_facts(session, keys, today=today, zone=zone, data_dir=data_dir, specs=specs)
+    if cache is not None:  # what this evaluation writes is read again after it, not ahead
+        cache.ahead = {k for k in cache.ahead if not k.startswith(JOURNEY_FACTS)}
+    facts = load_facts(
+        session, keys, today=today, zone=zone, data_dir=data_dir, specs=specs, cache=cache
+    )
+    if cache is not None:
+        cache.drop(*JOURNEY_FACTS)
     n = len(facts)
     index = {a: i for i, a in enumerate(facts.account_ids.tolist())}
     selected = np.ones(n, dtype=bool)
@@ -613,8 +624,7 @@ def _reconcile(
                 "reason": reason,
             }
         )
-    if rows:
-        session.execute(insert(JourneyPhaseHistory), rows)
+    insert_rows(session, JourneyPhaseHistory.__table__, rows)
     return rows_opened
 
 
@@ -687,8 +697,7 @@ def _complete_steps(
                 inserts.append({"account_id": state.ids[row], "step_id": step.id, **values})
         state.done[rows, j] = True
         state.reopened[rows, j] = False
-    if inserts:
-        session.execute(insert(AccountJourneyStep), inserts)
+    insert_rows(session, AccountJourneyStep.__table__, inserts)
     if reopen_updates:
         session.execute(update(AccountJourneyStep), reopen_updates)
     return len(inserts) + len(reopen_updates)

@@ -14,6 +14,7 @@ from kizuna.models.coverage import (
 )
 from kizuna.models.currency import CurrencyRate
 from kizuna.models.custom_field import CustomFieldDefinition
+from kizuna.models.handoff import Handoff, HandoffSettings, HandoffStatus, HandoffTransition
 from kizuna.models.health import (
     ChurnModel,
     ChurnRisk,
@@ -32,21 +33,56 @@ from kizuna.models.journey import (
     JourneyPhaseHistory,
     JourneyStep,
 )
+from kizuna.models.pipeline import (
+    CsMeasure,
+    Lead,
+    LeadStatus,
+    Opportunity,
+    OpportunityKind,
+    OpportunityStage,
+    OpportunityStageChange,
+    PipelineSettings,
+)
 from kizuna.models.playbook import (
     Playbook,
     PlaybookFiring,
-    PlaybookMatch,
+    PlaybookMatchSet,
     PlaybookRun,
     PlaybookSnooze,
     PlaybookStatus,
     PlaybookVersion,
     VersionStatus,
 )
+from kizuna.models.poc import Poc, PocAccount, PocDecision, PocFeedback, PocOutcome, PocStatus
+from kizuna.models.potential import (
+    CONFIDENCE_PERCENT,
+    ExpansionPotential,
+    PotentialConfidence,
+    expansion_potential_activity,
+)
 from kizuna.models.product import Product
+from kizuna.models.renewal import (
+    ClosingPlan,
+    ClosingPlanSide,
+    ClosingPlanStep,
+    ClosingStepStatus,
+    Renewal,
+    RenewalForecast,
+    RenewalOutcome,
+)
 from kizuna.models.schedule import CadenceKind, RunStatus, Schedule
 from kizuna.models.segment import AccountTag, DomainEvent, Segment
 from kizuna.models.subscription import Subscription
 from kizuna.models.survey import SurveyResponse
+from kizuna.models.target import (
+    PeriodKind,
+    SalesTarget,
+    SalesTargetMember,
+    SalesTargetTeam,
+    SplitMode,
+    TargetMetric,
+    TargetSettings,
+)
 from kizuna.models.task import Task, TaskPriority, TaskStatus
 from kizuna.models.usage import (
     EventInbox,
@@ -60,6 +96,7 @@ from kizuna.models.usage_metric import UsageComputeState, UsageMetric, UsageMetr
 from kizuna.models.user import ApiToken, Team, User, WebSession
 
 __all__ = [
+    "CONFIDENCE_PERCENT",
     "Account",
     "AccountGoal",
     "AccountJourneyStep",
@@ -72,16 +109,26 @@ __all__ = [
     "CadenceKind",
     "ChurnModel",
     "ChurnRisk",
+    "ClosingPlan",
+    "ClosingPlanSide",
+    "ClosingPlanStep",
+    "ClosingStepStatus",
     "Contact",
     "ContactRoleLink",
     "CoverageTier",
+    "CsMeasure",
     "CurrencyRate",
     "CustomFieldDefinition",
     "DomainEvent",
     "EventInbox",
     "EventSample",
     "EventSource",
+    "ExpansionPotential",
     "ExpansionSignal",
+    "Handoff",
+    "HandoffSettings",
+    "HandoffStatus",
+    "HandoffTransition",
     "HealthScore",
     "HealthScoreHistory",
     "HealthScorecard",
@@ -94,22 +141,46 @@ __all__ = [
     "JourneyPhase",
     "JourneyPhaseHistory",
     "JourneyStep",
+    "Lead",
+    "LeadStatus",
+    "Opportunity",
+    "OpportunityKind",
+    "OpportunityStage",
+    "OpportunityStageChange",
     "OwnerField",
+    "PeriodKind",
+    "PipelineSettings",
     "Playbook",
     "PlaybookFiring",
-    "PlaybookMatch",
+    "PlaybookMatchSet",
     "PlaybookRun",
     "PlaybookSnooze",
     "PlaybookStatus",
     "PlaybookVersion",
+    "Poc",
+    "PocAccount",
+    "PocDecision",
+    "PocFeedback",
+    "PocOutcome",
+    "PocStatus",
+    "PotentialConfidence",
     "Product",
     "RejectedEvent",
+    "Renewal",
+    "RenewalForecast",
+    "RenewalOutcome",
     "RunStatus",
+    "SalesTarget",
+    "SalesTargetMember",
+    "SalesTargetTeam",
     "SavedMapping",
     "Schedule",
     "Segment",
+    "SplitMode",
     "Subscription",
     "SurveyResponse",
+    "TargetMetric",
+    "TargetSettings",
     "Task",
     "TaskPriority",
     "TaskStatus",
@@ -126,4 +197,5 @@ __all__ = [
     "WebSession",
     "activity_contact",
     "activity_user",
+    "expansion_potential_activity",
 ]

@@ -134,5 +134,14 @@ class ActorKind(StrEnum):
     SYSTEM = "system"
 
 
+class LeadSource(StrEnum):
+    """Where an opportunity came from (C8): CS lead pass, marketing, sales, partner."""
+
+    CS = "cs"
+    MARKETING = "marketing"
+    SALES = "sales"
+    PARTNER = "partner"
+
+
 def enum_values(enum_cls: type[StrEnum]) -> list[Any]:
     return [m.value for m in enum_cls]

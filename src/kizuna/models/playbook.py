@@ -5,7 +5,7 @@ in ``PlaybookVersion.definition`` (validated by ``playbook/definition.py``). Edi
 published playbook makes a draft version n+1; publishing it retires the old one.
 
 The engine keeps, per playbook, the accounts for which the trigger condition held at the
-last evaluation (``PlaybookMatch``; absent = false or unknown), so condition triggers fire
+last evaluation (``PlaybookMatchSet``; absent = false or unknown), so condition triggers fire
 on the edge only. ``PlaybookFiring`` is one firing for one account (with the why),
 ``PlaybookRun`` one evaluation, ``PlaybookSnooze`` "don't fire for this account until".
 """
@@ -17,7 +17,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kizuna.db.base import Base, IdMixin, PortableJSON, TimestampMixin
@@ -79,18 +79,20 @@ class PlaybookVersion(IdMixin, TimestampMixin, Base):
     published_at: Mapped[datetime | None]
 
 
-class PlaybookMatch(Base):
-    """The trigger condition held for this account at the last evaluation (since when)."""
+class PlaybookMatchSet(Base):
+    """The accounts for which the trigger condition held at the last evaluation: their
+    16-byte ids, concatenated. One row per playbook rather than one per playbook ×
+    account: a first evaluation of 50 playbooks over 10 k accounts wrote ~90 k match rows,
+    a large part of its time. Ids of deleted accounts are ignored when read."""
 
-    __tablename__ = "playbook_match"
+    __tablename__ = "playbook_match_set"
 
     playbook_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("playbook.id", ondelete="CASCADE"), primary_key=True
     )
-    account_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("account.id", ondelete="CASCADE"), primary_key=True
-    )
-    since: Mapped[datetime] = mapped_column(default=utc_now)
+    accounts: Mapped[bytes] = mapped_column(LargeBinary)
+    count: Mapped[int]
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
 
 
 class PlaybookSnooze(Base):

@@ -22,13 +22,13 @@ from sqlalchemy.orm import Session
 from kizuna.account import service as accounts
 from kizuna.account.schemas import AccountUpdate
 from kizuna.auth.actor import Actor
+from kizuna.db.bulk import insert_rows
 from kizuna.facts.frame import Facts, FactSpec
 from kizuna.journey import service as journey
 from kizuna.kit.errors import DomainError
 from kizuna.kit.ids import uuid7
 from kizuna.models.playbook import Playbook
 from kizuna.models.task import Task, TaskPriority, TaskStatus
-from kizuna.playbook.bulk import insert_rows
 from kizuna.playbook.definition import Definition, render_text
 from kizuna.playbook.routing import AccountOwners, Person, Router
 from kizuna.playbook.schemas import TaskPreview

@@ -18,6 +18,7 @@ import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from kizuna.facts import conditions
@@ -32,6 +33,9 @@ TRIGGERS: tuple[str, ...] = (
     "renewal_in",
     "nps_detractor",
     "handoff_received",
+    "lead_passed",
+    "lead_accepted",
+    "renewal_at_risk",
     "seats_nearly_used",
     "date_field",
     "condition",
@@ -51,7 +55,13 @@ CONDITION_TRIGGERS = frozenset(
     }
 )
 # Triggers reading domain events (kizuna.outbox), and the event kind each reads.
-EVENT_KINDS = {"nps_detractor": "survey.answered", "handoff_received": "handoff.accepted"}
+EVENT_KINDS = {
+    "nps_detractor": "survey.answered",
+    "handoff_received": "handoff.accepted",
+    "lead_passed": "lead.passed",
+    "lead_accepted": "lead.accepted",
+    "renewal_at_risk": "renewal.at_risk",
+}
 ACTIONS: tuple[str, ...] = ("create_task", "email_owner", "slack", "update_field", "change_phase")
 TOUCH_MODELS: tuple[str, ...] = ("high_touch", "low_touch", "tech_touch")
 OWNERS: tuple[str, ...] = ("csm", "sales", "ae", "support")
@@ -475,7 +485,19 @@ def _placeholders(text: str, path: str, p: _Problems) -> None:
 
 def render_text(text: str, values: Mapping[str, str]) -> str:
     """Fill ``{account}``, ``{link}``… (validated names only; other braces stay)."""
-    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+    parts = _template(text)
+    if len(parts) == 1:
+        return text
+    return "".join(
+        part if n % 2 == 0 else values.get(part, "{" + part + "}") for n, part in enumerate(parts)
+    )
+
+
+@lru_cache(maxsize=1024)
+def _template(text: str) -> list[str]:
+    """``text`` split at its placeholders: literal, name, literal, name, …, literal (a
+    playbook renders the same few texts for thousands of accounts)."""
+    return _PLACEHOLDER.split(text)
 
 
 def _update_field(raw: dict[str, Any], path: str, catalog: Catalog, p: _Problems) -> dict[str, Any]:

@@ -7,15 +7,15 @@ per fired account. The steps per playbook:
 
 1. **Trigger → candidates.** Condition triggers (segment entered/left, health dropped,
    phase stalled, renewal in N days, seats nearly used, any condition) fire on the edge:
-   the condition holds today and did not at the last evaluation (``PlaybookMatch`` keeps
-   the accounts it held for; ``segment_left`` fires on true → false). The first
+   the condition holds today and did not at the last evaluation (``PlaybookMatchSet``
+   keeps the accounts it held for; ``segment_left`` fires on true → false). The first
    evaluation of a version whose trigger is new treats every account as "was false", so
    the accounts matching today fire once (``segment_left`` fires nobody then: nobody was
-   known to be in the segment). Event triggers read ``survey.answered`` /
-   ``handoff.accepted`` domain events since the last evaluation (looking back
-   ``EVENT_OVERLAP`` for transactions that committed late; an event fires a playbook
-   once). Date triggers fire on the days between the last evaluation and today.
-   Manual playbooks fire only for the accounts someone runs them on.
+   known to be in the segment). Event triggers read their domain events (``EVENT_KINDS``:
+   survey answers, accepted hand-offs, upsell leads, renewals at risk) since the last
+   evaluation (looking back ``EVENT_OVERLAP`` for transactions that committed late; an
+   event fires a playbook once). Date triggers fire on the days between the last
+   evaluation and today. Manual playbooks fire only for the accounts someone runs them on.
 2. **Gates.** The audience (segment and/or condition) and the touch models must hold
    *today*; then snoozed accounts, accounts in the cooldown after the last firing, and
    accounts with the playbook's task still open are skipped (counted by reason).
@@ -47,8 +47,9 @@ from sqlalchemy.orm import Session
 from kizuna.audit import service as audit
 from kizuna.auth.actor import Actor
 from kizuna.auth.permissions import Permission
+from kizuna.db.bulk import insert_rows
 from kizuna.facts import conditions
-from kizuna.facts.catalogue import fact_specs, load_facts
+from kizuna.facts.catalogue import FactsCache, fact_specs, load_facts
 from kizuna.facts.frame import Facts, FactSpec, Kind
 from kizuna.kit.clock import utc_now
 from kizuna.kit.errors import Invalid
@@ -60,7 +61,7 @@ from kizuna.models.health import HealthScoreHistory
 from kizuna.models.playbook import (
     Playbook,
     PlaybookFiring,
-    PlaybookMatch,
+    PlaybookMatchSet,
     PlaybookRun,
     PlaybookSnooze,
     PlaybookStatus,
@@ -71,7 +72,6 @@ from kizuna.models.task import Task, TaskStatus
 from kizuna.models.user import Team, User
 from kizuna.outbox import service as outbox
 from kizuna.playbook import actions as act
-from kizuna.playbook.bulk import insert_rows
 from kizuna.playbook.definition import (
     CONDITION_TRIGGERS,
     EVENT_KINDS,
@@ -121,6 +121,7 @@ class Outcome:
     skipped_rows: list[tuple[int, str]] = field(default_factory=list)
     entered: Rows = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     left: Rows = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    holds: Rows | None = None  # condition triggers: the rows the trigger holds for now
     events_until: datetime | None = None
 
 
@@ -139,18 +140,20 @@ def evaluate_playbooks(
     public_url: str = "",
     now: datetime | None = None,
     as_permission: Permission = Permission.PLAYBOOK_ADMIN,
+    cache: FactsCache | None = None,
 ) -> RunReport:
     """Evaluate the active playbooks (or ``playbook_ids``) over every account.
 
     ``drafts`` evaluates other definitions than the published ones (dry runs of a draft);
     ``manual`` gives the accounts a manual playbook runs on (``as_permission`` is then
     TASK_WRITE: people run manual playbooks on their accounts). Writes (tasks, firings, state,
-    a ``PlaybookRun``) happen in the caller's transaction unless ``dry_run``.
+    a ``PlaybookRun``) happen in the caller's transaction unless ``dry_run``. ``cache``:
+    facts already loaded in this transaction (by the journey evaluation just before).
     """
     actor.require(as_permission)
     started = time.perf_counter()
     now = now or utc_now()
-    base_specs = fact_specs(session)
+    base_specs = fact_specs(session, cache)
     prepared = _prepare(session, base_specs, playbook_ids, drafts or {}, dry_run=dry_run)
     specs = dict(base_specs)
     for p in prepared:
@@ -160,7 +163,7 @@ def evaluate_playbooks(
     segments = _segment_definitions(session, prepared)
     for p in prepared:
         _compile(p, specs, segments)
-    facts = _load(session, prepared, specs, today=today, zone=zone, data_dir=data_dir)
+    facts = _load(session, prepared, specs, today=today, zone=zone, data_dir=data_dir, cache=cache)
     index = {str(a): n for n, a in enumerate(facts.account_ids)}
     uuids = _Uuids(facts.account_ids)
     run = None
@@ -393,7 +396,47 @@ def _load(
     today: date,
     zone: str,
     data_dir: Path,
+    cache: FactsCache | None,
 ) -> Facts:
+    keys, changes = _fact_keys(prepared, specs)
+    facts = load_facts(
+        session, keys, today=today, zone=zone, data_dir=data_dir, specs=specs, cache=cache
+    )
+    facts.specs = specs
+    if changes:
+        index = {a: n for n, a in enumerate(facts.account_ids)}
+        score = facts.column("health.score")
+        for days in sorted(changes):
+            past = np.full(len(facts), np.nan)
+            for account_id, value in session.execute(
+                select(HealthScoreHistory.account_id, HealthScoreHistory.score).where(
+                    HealthScoreHistory.scored_on == today - timedelta(days=days)
+                )
+            ):
+                row = index.get(str(account_id))
+                if row is not None and value is not None:
+                    past[row] = float(value)
+            facts.columns[health_change_fact(days)] = score - past
+    return facts
+
+
+def facts_needed(session: Session, cache: FactsCache | None = None) -> set[str]:
+    """The facts the active playbooks read: what a job evaluating the journey and then the
+    playbooks loads in one pass per provider (``FactsCache.ahead``)."""
+    specs = fact_specs(session, cache)
+    prepared = _prepare(session, specs, None, {}, dry_run=False)
+    segments = _segment_definitions(session, prepared)
+    for p in prepared:
+        _compile(p, specs, segments)
+    keys, _ = _fact_keys(prepared, specs)
+    return {k for k in keys if k in specs}
+
+
+def _fact_keys(
+    prepared: Sequence[Prepared], specs: Mapping[str, FactSpec]
+) -> tuple[set[str], set[int]]:
+    """The facts the playbooks read, and the spans (days) of the ``health.change_<n>d``
+    facts they name, computed from the score history rather than loaded."""
     keys: set[str] = set()
     changes: set[int] = set()
     for p in prepared:
@@ -411,23 +454,7 @@ def _load(
             keys.discard(key)
             keys.add("health.score")
             changes.add(int(key.removeprefix("health.change_").removesuffix("d")))
-    facts = load_facts(session, keys, today=today, zone=zone, data_dir=data_dir, specs=specs)
-    facts.specs = specs
-    if changes:
-        index = {a: n for n, a in enumerate(facts.account_ids)}
-        score = facts.column("health.score")
-        for days in sorted(changes):
-            past = np.full(len(facts), np.nan)
-            for account_id, value in session.execute(
-                select(HealthScoreHistory.account_id, HealthScoreHistory.score).where(
-                    HealthScoreHistory.scored_on == today - timedelta(days=days)
-                )
-            ):
-                row = index.get(str(account_id))
-                if row is not None and value is not None:
-                    past[row] = float(value)
-            facts.columns[health_change_fact(days)] = score - past
-    return facts
+    return keys, changes
 
 
 # --------------------------------------------------------------------------- state
@@ -475,12 +502,19 @@ class _State:
             for p in live
             if p.definition.trigger_type in CONDITION_TRIGGERS and p.playbook.id not in fresh
         ]
-        grouped: dict[uuid.UUID, list[int]] = defaultdict(list)
         if condition:
-            stmt = select(_raw(PlaybookMatch.playbook_id), _raw(PlaybookMatch.account_id))
-            for playbook_id, row in pairs(stmt.where(PlaybookMatch.playbook_id.in_(condition))):
-                grouped[playbook_id].append(row)
-        state.matches = {k: np.asarray(v, dtype=np.int64) for k, v in grouped.items()}
+            sets = select(_raw(PlaybookMatchSet.playbook_id), PlaybookMatchSet.accounts)
+            for playbook_raw, blob in session.execute(
+                sets.where(PlaybookMatchSet.playbook_id.in_(condition))
+            ):
+                playbook_id = by_key.get(_hex(playbook_raw))
+                if playbook_id is None:
+                    continue
+                hexes = bytes(blob).hex()
+                found = (rows.get(hexes[i : i + 32]) for i in range(0, len(hexes), 32))
+                state.matches[playbook_id] = np.fromiter(
+                    (r for r in found if r is not None), dtype=np.int64
+                )
         snoozes = select(_raw(PlaybookSnooze.playbook_id), _raw(PlaybookSnooze.account_id))
         snoozes = snoozes.where(PlaybookSnooze.playbook_id.in_(ids), PlaybookSnooze.until > today)
         for playbook_id, row in pairs(snoozes):
@@ -606,6 +640,7 @@ def _evaluate_one(
         candidates = (before & ~holds) if kind == "segment_left" else (holds & ~before)
         outcome.entered = np.flatnonzero(holds & ~before)
         outcome.left = np.flatnonzero(before & ~holds)
+        outcome.holds = np.flatnonzero(holds)
     elif kind in EVENT_KINDS:
         since = _event_since(p, now=now, today=today, zone=zone)
         done = events.fired.get(pid, set())
@@ -857,24 +892,13 @@ def _write(
 ) -> None:
     p = outcome.prepared
     pid = p.playbook.id
-    if p.fresh_state:
-        session.execute(delete(PlaybookMatch).where(PlaybookMatch.playbook_id == pid))
-        entered = outcome.entered
-    else:
-        entered = outcome.entered
-        if len(outcome.left):
-            gone = [uuids[r] for r in outcome.left]
-            for chunk in _chunks(gone):
-                session.execute(
-                    delete(PlaybookMatch).where(
-                        PlaybookMatch.playbook_id == pid, PlaybookMatch.account_id.in_(chunk)
-                    )
-                )
-    if len(entered):
-        insert_rows(
-            session,
-            PlaybookMatch.__table__,
-            [{"playbook_id": pid, "account_id": uuids[r], "since": now} for r in entered],
+    if outcome.holds is not None and (p.fresh_state or len(outcome.entered) or len(outcome.left)):
+        accounts = bytes.fromhex("".join(uuids.hex(r) for r in outcome.holds))
+        session.execute(delete(PlaybookMatchSet).where(PlaybookMatchSet.playbook_id == pid))
+        session.add(
+            PlaybookMatchSet(
+                playbook_id=pid, accounts=accounts, count=len(outcome.holds), updated_at=now
+            )
         )
     if outcome.fired:
         insert_rows(
@@ -921,13 +945,13 @@ class _Uuids:
         self.ids = ids
         self.made: dict[int, uuid.UUID] = {}
 
+    def hex(self, row: int | np.integer[Any]) -> str:
+        """The id's 32 hex digits (no UUID object made)."""
+        return str(self.ids[int(row)]).replace("-", "")
+
     def __getitem__(self, row: int | np.integer[Any]) -> uuid.UUID:
         key = int(row)
         found = self.made.get(key)
         if found is None:
             found = self.made[key] = uuid.UUID(str(self.ids[key]))
         return found
-
-
-def _chunks(items: Sequence[uuid.UUID], size: int = 500) -> list[Sequence[uuid.UUID]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]

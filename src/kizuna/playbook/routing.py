@@ -49,6 +49,7 @@ class Router:
     members: Mapping[uuid.UUID, Sequence[uuid.UUID]]  # team → active members, by name
     tier_teams: Mapping[str, uuid.UUID | None]
     last_task: dict[uuid.UUID, float] = field(default_factory=dict)  # user → when (a clock)
+    _clock: float | None = None  # the latest value of last_task, kept as tasks are routed
 
     def team_for(self, playbook_team: uuid.UUID | None, account: AccountOwners) -> uuid.UUID | None:
         if playbook_team is not None:
@@ -58,7 +59,10 @@ class Router:
     def route(self, spec: str, account: AccountOwners, playbook_team: uuid.UUID | None) -> Route:
         route = self._route(spec, account, playbook_team)
         if route.assignee_id is not None:
-            self.last_task[route.assignee_id] = max(self.last_task.values(), default=0) + 1
+            if self._clock is None:
+                self._clock = max(self.last_task.values(), default=0)
+            self._clock += 1
+            self.last_task[route.assignee_id] = self._clock
         return route
 
     def _route(self, spec: str, account: AccountOwners, playbook_team: uuid.UUID | None) -> Route:

@@ -1,5 +1,7 @@
-"""The ``playbooks.evaluate`` job: hourly (``jobs/schedules.py``) and soon after the events
-playbooks react to (``survey.answered``, ``handoff.accepted``).
+"""The ``playbooks.evaluate`` job: hourly (``jobs/schedules.py``), right after a daily
+journey evaluation that moved anything (``jobs/journey.py``, in the same transaction), and
+soon after the events playbooks react to (``survey.answered``, ``handoff.accepted``,
+``lead.passed``, ``lead.accepted``, ``renewal.at_risk``).
 
 Features below the playbook layer that publish such events ask for a run with
 ``scheduler.request_run(session, "playbooks.evaluate", delay=…)`` themselves (the survey
@@ -8,17 +10,4 @@ service does); requests coalesce with a queued run that has not started.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from sqlalchemy.orm import Session
-
-from kizuna.models.job import Job
-from kizuna.scheduler import service as scheduler
-
 EVALUATE_JOB = "playbooks.evaluate"
-COALESCE = timedelta(seconds=30)
-
-
-def request_evaluation(session: Session, delay: timedelta = COALESCE) -> Job | None:
-    """Queue an evaluation soon, unless an unstarted one is already queued (None then)."""
-    return scheduler.request_run(session, EVALUATE_JOB, delay=delay)

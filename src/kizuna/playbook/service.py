@@ -30,7 +30,7 @@ from kizuna.audit import service as audit
 from kizuna.auth.actor import Actor
 from kizuna.auth.permissions import Permission
 from kizuna.customfield import service as custom_fields
-from kizuna.facts.catalogue import fact_specs
+from kizuna.facts.catalogue import FactsCache, fact_specs
 from kizuna.kit.clock import ensure_utc, utc_now
 from kizuna.kit.errors import Conflict, FieldProblem, Invalid, NotFound
 from kizuna.models.account import Account
@@ -39,7 +39,7 @@ from kizuna.models.enums import CustomFieldObject, Phase
 from kizuna.models.playbook import (
     Playbook,
     PlaybookFiring,
-    PlaybookMatch,
+    PlaybookMatchSet,
     PlaybookRun,
     PlaybookSnooze,
     PlaybookStatus,
@@ -394,7 +394,7 @@ def publish(
     if same_trigger:
         playbook.state_version = draft.number if playbook.state_version is not None else None
     else:
-        session.execute(delete(PlaybookMatch).where(PlaybookMatch.playbook_id == playbook.id))
+        session.execute(delete(PlaybookMatchSet).where(PlaybookMatchSet.playbook_id == playbook.id))
         playbook.state_version = None
         playbook.events_until = None
         playbook.evaluated_on = None
@@ -485,8 +485,10 @@ def run(
     data_dir: Path,
     public_url: str = "",
     origin: str = "manual",
+    cache: FactsCache | None = None,
 ) -> RunReport:
-    """Evaluate the active playbooks (or ``keys``) now and act on what fires."""
+    """Evaluate the active playbooks (or ``keys``) now and act on what fires (``cache``:
+    facts loaded earlier in the same transaction, see ``evaluate_playbooks``)."""
     actor.require(Permission.PLAYBOOK_ADMIN)
     ids = None if keys is None else [_load_active(session, key).id for key in keys]
     return evaluate_playbooks(
@@ -499,6 +501,7 @@ def run(
         playbook_ids=ids,
         origin=origin,
         public_url=public_url,
+        cache=cache,
     )
 
 

@@ -106,6 +106,12 @@ def trigger_summary(trigger: Mapping[str, Any], segment_names: Mapping[str, str]
         return f"NPS answer of {trigger['max_score']} or less"
     if kind == "handoff_received":
         return "Hand-off from sales accepted"
+    if kind == "lead_passed":
+        return "Upsell lead passed to sales"
+    if kind == "lead_accepted":
+        return "Upsell lead accepted by sales"
+    if kind == "renewal_at_risk":
+        return "Renewal forecast at risk"
     if kind == "seats_nearly_used":
         return f"Seats used ≥ {round(float(trigger['ratio']) * 100)}%"
     if kind == "date_field":

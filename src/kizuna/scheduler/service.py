@@ -11,8 +11,9 @@ Every function works in the caller's transaction (it flushes, the caller commits
   are run once, not caught up one by one.
 - :func:`request_run` runs a schedule's job soon "because something happened"; requests
   coalesce with a run of the same job that is queued and has not started yet.
-- Jobs queued here carry ``singleton_key = job name``: the queue never runs two of them at
-  the same time (``queue.service.claim``).
+- Jobs queued here carry a singleton key (``singleton_key``: the job name, or the key a
+  group of jobs shares): the queue never runs two jobs of one key at the same time
+  (``queue.service.claim``).
 - :func:`record_started` / :func:`record_outcome` are called by the worker in the
   transactions that claim a job and record its end; they update the schedules of the job's
   name (the one with the same payload when several schedules share a job).
@@ -274,11 +275,25 @@ def set_enabled(session: Session, actor: Actor, key: str, enabled: bool) -> Sche
     return schedule
 
 
+# Jobs that write the same state share one key, so that none runs beside another: the
+# journey evaluation writes phases and steps, and evaluates the playbooks right after
+# itself; the playbooks read those and change phases too.
+SHARED_SINGLETONS: dict[str, str] = {
+    "journey.evaluate": "journey+playbooks",
+    "playbooks.evaluate": "journey+playbooks",
+}
+
+
+def singleton_key(job_name: str) -> str:
+    """The singleton key of ``job_name``'s scheduled and requested runs."""
+    return SHARED_SINGLETONS.get(job_name, job_name)
+
+
 def singleton_for(session: Session, job_name: str) -> str | None:
-    """The singleton key a hand-queued job of ``job_name`` should carry: its name when a
-    schedule runs that job (so it never overlaps a scheduled run), else None."""
+    """The singleton key a hand-queued job of ``job_name`` should carry: its schedule's
+    when a schedule runs that job (so it never overlaps a scheduled run), else None."""
     found = session.scalar(select(Schedule.id).where(Schedule.job_name == job_name).limit(1))
-    return job_name if found is not None else None
+    return singleton_key(job_name) if found is not None else None
 
 
 def _queue_run(
@@ -306,7 +321,9 @@ def _queue_run(
         if kept is not None:
             return job, False
     return (
-        queue.enqueue(session, name, payload, run_after=run_after, singleton_key=name),
+        queue.enqueue(
+            session, name, payload, run_after=run_after, singleton_key=singleton_key(name)
+        ),
         True,
     )
 

@@ -105,3 +105,6 @@ SubscriptionEditor = Annotated[PageContext, Depends(page(Permission.SUBSCRIPTION
 SurveyEditor = Annotated[PageContext, Depends(page(Permission.SURVEY_WRITE))]
 Importer = Annotated[PageContext, Depends(page(Permission.IMPORT_RUN))]
 Exporter = Annotated[PageContext, Depends(page(Permission.EXPORT_RUN))]
+SalesReader = Annotated[PageContext, Depends(page(Permission.SALES_READ))]
+PipelineEditor = Annotated[PageContext, Depends(page(Permission.PIPELINE_WRITE))]
+SalesAdmin = Annotated[PageContext, Depends(page(Permission.SALES_ADMIN))]

@@ -6,7 +6,9 @@ Browsers send empty strings for untouched inputs ("all tiers"); those mean "not 
 from __future__ import annotations
 
 import unicodedata
+import uuid
 from collections.abc import Iterable, Mapping
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
@@ -17,6 +19,30 @@ from kizuna.kit.money import MAX_AMOUNT, minor_digits, to_minor
 from kizuna.web.field_errors import message_for
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def uuid_or_none(value: Any) -> uuid.UUID | None:
+    """A form or query value as a UUID; blank or malformed means "not given"."""
+    try:
+        return uuid.UUID(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def date_or_none(value: Any) -> date | None:
+    """A form or query value as an ISO date; blank or malformed means "not given"."""
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def safe_return(url: Any, default: str) -> str:
+    """A local path to go back to (never another site: no open redirects)."""
+    text = str(url or "")
+    if text.startswith("/") and not text.startswith("//") and "\\" not in text:
+        return text
+    return default
 
 
 def clean(

@@ -39,7 +39,7 @@ NAVIGATION: tuple[NavItem, ...] = (
     NavItem("playbooks", "/playbooks", N_("Playbooks"), Permission.ACCOUNT_READ),
     NavItem("coverage", "/coverage", N_("Coverage"), Permission.TEAM_READ),
     NavItem("revenue", "/revenue", N_("Revenue"), Permission.REVENUE_READ),
-    NavItem("sales", "#", N_("Customer sales"), Permission.ACCOUNT_READ, ready=False),
+    NavItem("sales", "/sales", N_("Customer sales"), Permission.SALES_READ),
     NavItem("marketing", "#", N_("Marketing"), Permission.ACCOUNT_READ, ready=False),
     NavItem("usage", "/usage", N_("Usage"), Permission.USAGE_READ),
     NavItem("planning", "/planning", N_("Planning"), Permission.REVENUE_READ),
@@ -121,6 +121,11 @@ def _translate_errors(data: dict[str, Any], gettext: Any) -> None:
             form: {k: gettext(v) for k, v in errors.items()}
             for form, errors in data["form_errors"].items()
         }
+
+
+def is_htmx(request: Request) -> bool:
+    """The request comes from HTMX (it swaps a fragment rather than loading a page)."""
+    return request.headers.get("hx-request") == "true"
 
 
 def redirect(url: str, *, flash: str | None = None, level: str = "success") -> RedirectResponse:

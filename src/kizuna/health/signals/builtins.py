@@ -92,6 +92,10 @@ class Reach:
     whole: bool = False
 
 
+# The usage store's daily roll-up: the longest window a signal sums over (usage_per_mrr);
+# older days only answer "first day of use" and "last use".
+DAILY_REACH = 30
+
 REACH: dict[str, Reach] = {
     "activity:touch": Reach(0, last=True),  # days_since_touch
     "activity:touch4": Reach(90),  # touches_90d
@@ -394,7 +398,7 @@ def usage_per_mrr(r: Rows) -> Result:
     daily = r.h.daily_usage
     if daily is None:
         return r.nan(), r.none()
-    events = daily.window_sums(r.acc, r.as_of, 30)
+    events = daily.window_sums(r.acc, r.as_of, DAILY_REACH)
     with np.errstate(invalid="ignore", divide="ignore"):
         value = np.where(r.mrr_now > 0, events / (r.mrr_now / 10_000.0), np.nan)
     return value, newest(r.last(daily)[0], r.lined)

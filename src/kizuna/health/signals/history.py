@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import duckdb
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
@@ -33,7 +34,7 @@ from sqlalchemy.orm import Session
 from kizuna.analytics.metrics import KINDS
 from kizuna.analytics.sources import GRAINS
 from kizuna.health.signals import sources as src
-from kizuna.health.signals.builtins import REACH, compute, last_complete, needs
+from kizuna.health.signals.builtins import DAILY_REACH, REACH, compute, last_complete, needs
 from kizuna.health.signals.catalogue import custom_fields
 from kizuna.health.signals.frame import SignalFrame
 from kizuna.health.signals.lines import Mrr, Rates
@@ -163,7 +164,7 @@ def load_history(
     if "contacts" in wanted.sources:
         history.contacts = src.load_contacts(session, lookup, offset)
     if "daily_usage" in wanted.sources:
-        history.daily_usage = _daily_usage(data_dir, lookup)
+        history.daily_usage = _daily_usage(data_dir, lookup, since)
     usage = set(wanted.usage)
     if wanted.all_usage:
         usage |= {(m.key, g) for m in _enabled_metrics(session) for g in m.grains}
@@ -269,17 +270,41 @@ def _enabled_metrics(session: Session) -> list[UsageMetric]:
     return list(session.scalars(select(UsageMetric).where(UsageMetric.enabled.is_(True))))
 
 
-def _daily_usage(data_dir: Path, lookup: _Lookup) -> Timeline | None:
+def _daily_usage(data_dir: Path, lookup: _Lookup, since: date | None) -> Timeline | None:
     """Usage events per (account, local day) from the store's daily roll-up; None when
-    usage was never computed (signals built on it are then missing, not zero)."""
+    usage was never computed (signals built on it are then missing, not zero).
+
+    With ``since``, only the days a window can reach are read (``DAILY_REACH`` and a spare
+    day), plus each account's first and last day before them — the "first day of use" and
+    "last use" answers — as entries of 0 events, which no window of an as-of day ≥
+    ``since`` includes: a fraction of a store that holds every day of every account."""
     path = data_dir / "usage" / "daily.parquet"
     if not path.exists():
         return None
+    if since is None:
+        table = pq.read_table(
+            path, columns=["account_id", "day", "n"], read_dictionary=["account_id"]
+        )
+    else:
+        table = _daily_since(path, since - timedelta(days=DAILY_REACH + 1))
     # Several events of one day are several entries of the same (account, day): sums,
     # counts of days with use and "first day" all read them correctly without a group-by.
-    table = pq.read_table(path, columns=["account_id", "day", "n"], read_dictionary=["account_id"])
     columns = _columns(table, lookup, "day", "n")
     return Timeline.of(columns.accounts, columns.days, columns.values)
+
+
+def _daily_since(path: Path, cut: date) -> pa.Table:
+    with duckdb.connect() as con:
+        return con.sql(
+            """
+            WITH store AS (SELECT account_id, day, n FROM read_parquet($path))
+            SELECT account_id, day, n FROM store WHERE day >= $cut
+            UNION ALL
+            SELECT account_id, unnest([min(day), max(day)]) AS day, 0 AS n
+            FROM store WHERE day < $cut GROUP BY account_id
+            """,
+            params={"path": str(path), "cut": cut},
+        ).to_arrow_table()
 
 
 def _usage_series(

@@ -42,8 +42,8 @@ from kizuna.task.schemas import (
 )
 from kizuna.web.deps import DbSession, PageContext, page
 from kizuna.web.field_errors import message_for
-from kizuna.web.forms import clean, errors_by_field, parse
-from kizuna.web.render import redirect, render
+from kizuna.web.forms import clean, errors_by_field, parse, safe_return, uuid_or_none
+from kizuna.web.render import is_htmx, redirect, render
 
 router = APIRouter()
 TaskReader = Annotated[PageContext, Depends(page(Permission.ACCOUNT_READ))]
@@ -75,25 +75,6 @@ _ERRORS = {
     "task_state": N_("This task is already closed (or already open)."),
     "open_playbook_task": N_("This playbook already has an open task on the account."),
 }
-
-
-def _is_htmx(request: Request) -> bool:
-    return request.headers.get("hx-request") == "true"
-
-
-def _safe_back(value: Any, default: str) -> str:
-    """Only same-site paths (no open redirects)."""
-    text = str(value or "")
-    if text.startswith("/") and not text.startswith("//") and "\\" not in text:
-        return text
-    return default
-
-
-def _uuid(value: Any) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value)) if value else None
-    except ValueError:
-        return None
 
 
 def _row_context(session: Session, ctx: PageContext, tasks: list[TaskOut]) -> dict[str, Any]:
@@ -135,14 +116,14 @@ def cockpit(
     day = today_in(actor.timezone)
     narrowing: dict[str, Any] = {
         "priority": priority if priority in {p.value for p in TaskPriority} else None,
-        "playbook_id": _uuid(playbook_id),
+        "playbook_id": uuid_or_none(playbook_id),
     }
     with session.begin():
         teams = service.visible_teams(session, actor)
         sees_all = service.sees_every_team(session, actor)
         # "all" (everybody's tasks) for those who see every team, and their default.
         everyone = sees_all and (team_id == "all" or not team_id)
-        chosen_team = None if everyone else (_uuid(team_id) or actor.team_id)
+        chosen_team = None if everyone else (uuid_or_none(team_id) or actor.team_id)
         if chosen_team is None and not everyone and teams:
             chosen_team = teams[0].id
         mine = TaskFilters.model_validate(narrowing)
@@ -158,7 +139,7 @@ def cockpit(
         # A manager with nothing of their own lands on the team's work.
         tab = asked or ("team" if team_counts and not counts.open else "today")
         if tab == "team":
-            update = {"view": View.OPEN, "assignee_id": _uuid(assignee_id)}
+            update = {"view": View.OPEN, "assignee_id": uuid_or_none(assignee_id)}
             filters = team_filters.model_copy(update=update) if team_filters else None
         else:
             filters = mine.model_copy(update={"view": _TAB_VIEWS[tab]})
@@ -267,7 +248,7 @@ def _kai_report(session: Session, ctx: PageContext, q: KaiQuery) -> KaiReport:
         zone=actor.timezone,
         from_on=_date(q.from_on, "from"),
         to_on=_date(q.to_on, "to"),
-        team_id=_uuid(q.team_id) if team_view and not everyone else None,
+        team_id=uuid_or_none(q.team_id) if team_view and not everyone else None,
         team_view=team_view and not everyone,
         everyone=everyone,
     )
@@ -414,7 +395,7 @@ async def _row_action(
 ) -> Response:
     """Run ``act(form)`` in a transaction; answer HTMX with the row, others with a redirect."""
     form = await request.form()
-    back = _safe_back(form.get("back"), f"/tasks/{task_id}")
+    back = safe_return(form.get("back"), f"/tasks/{task_id}")
     errors: list[str] = []
     try:
         with session.begin():
@@ -423,7 +404,7 @@ async def _row_action(
         errors = [_MESSAGES.get(p.code) or message_for(p) for p in exc.problems]
     except Conflict as exc:
         errors = [_ERRORS.get(exc.code, exc.message)]
-    if not _is_htmx(request):
+    if not is_htmx(request):
         if errors:
             return redirect(back, flash=errors[0], level="error")
         return redirect(back, flash=done_message)
@@ -592,12 +573,12 @@ async def create_task(
                 ctx,
                 session,
                 account_id,
-                status_code=200 if _is_htmx(request) else 422,
+                status_code=200 if is_htmx(request) else 422,
                 errors=errors_by_field(exc),
                 values=form_values,
                 open_form=True,
             )
-    if _is_htmx(request):
+    if is_htmx(request):
         with session.begin():
             response = _panel(request, ctx, session, account_id, row_message=N_("Task created."))
         response.headers["HX-Trigger"] = "tasks-changed"

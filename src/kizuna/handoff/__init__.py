@@ -1,0 +1,1 @@
+"""Customer sales (C8): the hand-off from sales to customer success at close."""

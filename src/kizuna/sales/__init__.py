@@ -1,0 +1,1 @@
+"""Customer sales (C8): sales."""
