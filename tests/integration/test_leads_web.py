@@ -199,3 +199,18 @@ def test_read_only_sees_pages_but_no_forms(app_client: TestClient, session: Sess
     assert 'data-testid="lead-form"' not in panel
     assert app_client.get("/sales/leads/new").status_code == 403
     assert app_client.get(f"/sales/leads/{uuid.uuid4()}").status_code == 404
+
+
+def test_each_role_lands_on_its_own_list(app_client: TestClient, session: Session) -> None:
+    landing = {
+        Role.CSM: "mine",
+        Role.SALES: "inbox",
+        Role.CUSTOMER_SALES: "inbox",
+        Role.MANAGER: "all",
+        Role.READ_ONLY: "all",
+    }
+    for role, view in landing.items():
+        web_login(app_client, session, role)
+        page = app_client.get("/sales/leads").text
+        assert f'data-testid="lead-view-{view}" aria-current="page"' in page, role
+        assert page.count('aria-current="page"') == 2, role  # the sales tab and this view

@@ -90,8 +90,13 @@ def list_page(
     day = today_in(actor.timezone)
     chosen = view if view in {v.value for v in LeadView} else None
     if chosen is None:
-        # Sales land on their inbox, CS on what they passed.
-        chosen = LeadView.MINE.value if actor.role is Role.CSM else LeadView.INBOX.value
+        # Sales land on their inbox, CSMs on what they passed, everyone else on all leads.
+        if actor.role is Role.CSM:
+            chosen = LeadView.MINE.value
+        elif actor.role in (Role.SALES, Role.CUSTOMER_SALES):
+            chosen = LeadView.INBOX.value
+        else:
+            chosen = LeadView.ALL.value
     values = {
         "status": status if status in {s.value for s in LeadStatus} else "",
         "product_id": str(uuid_or_none(product_id) or ""),
