@@ -57,6 +57,12 @@ def acting_as(session: Session, email: str | None) -> Actor:
     return actor_for_user(user)
 
 
+def zone_of(actor: Actor) -> str:
+    """The time zone a command's "today" is read in: the acting user's, or the company's
+    for the CLI's own actor."""
+    return settings().default_timezone if actor is CLI_ACTOR else actor.timezone
+
+
 def date_option(value: str | None, option: str) -> date | None:
     """An ISO date given to ``option`` (None when not given); a wrong one ends the command."""
     if not value:

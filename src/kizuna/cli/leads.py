@@ -12,7 +12,7 @@ from rich.table import Column, Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kizuna.cli.context import acting_as, console, database, date_option, fail, settings
+from kizuna.cli.context import acting_as, console, database, date_option, fail, settings, zone_of
 from kizuna.kit.clock import today as today_in
 from kizuna.kit.errors import DomainError, Invalid
 from kizuna.kit.money import format_money
@@ -219,7 +219,7 @@ def accept(
         try:
             with session.begin():
                 actor = acting_as(session, by)
-                zone = actor.timezone if by else settings().default_timezone
+                zone = zone_of(actor)
                 opportunity = service.accept_lead(
                     session, actor, lead_id, LeadAccept(close_on=close), today=today_in(zone)
                 )

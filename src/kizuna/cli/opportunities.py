@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from rich import box
 from rich.table import Column, Table
 
-from kizuna.cli.context import acting_as, console, database, date_option, fail, settings
+from kizuna.cli.context import acting_as, console, database, date_option, fail, zone_of
 from kizuna.cli.leads import account_id_of, explain, product_id_of, user_id_of
 from kizuna.kit.clock import today as today_in
 from kizuna.kit.errors import DomainError
@@ -118,7 +118,7 @@ def create(
         try:
             with session.begin():
                 actor = acting_as(session, by)
-                zone = actor.timezone if by else settings().default_timezone
+                zone = zone_of(actor)
                 data = OpportunityCreate(
                     account_id=account_id_of(session, account),
                     product_id=product_id_of(session, product) if product else None,
@@ -172,7 +172,7 @@ def win(
         try:
             with session.begin():
                 actor = acting_as(session, by)
-                zone = actor.timezone if by else settings().default_timezone
+                zone = zone_of(actor)
                 service.win_opportunity(
                     session,
                     actor,
@@ -200,7 +200,7 @@ def lose(
         try:
             with session.begin():
                 actor = acting_as(session, by)
-                zone = actor.timezone if by else settings().default_timezone
+                zone = zone_of(actor)
                 service.lose_opportunity(
                     session,
                     actor,

@@ -21,6 +21,7 @@ from kizuna.cli.context import (
     err_console,
     fail,
     settings,
+    zone_of,
 )
 from kizuna.kit.clock import today as today_in
 from kizuna.kit.errors import DomainError
@@ -189,7 +190,7 @@ def set_forecast(
         try:
             with session.begin():
                 actor = acting_as(session, by)
-                zone = actor.timezone if by else settings().default_timezone
+                zone = zone_of(actor)
                 day = today_in(zone)
                 target = _account(session, account)
                 stmt = select(Renewal).where(

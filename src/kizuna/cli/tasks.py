@@ -10,7 +10,7 @@ import typer
 from rich import box
 from rich.table import Column, Table
 
-from kizuna.cli.context import acting_as, console, database, fail, settings
+from kizuna.cli.context import acting_as, console, database, fail, settings, zone_of
 from kizuna.kit.clock import today as today_in
 from kizuna.kit.errors import DomainError
 from kizuna.models.enums import ActivityKind
@@ -148,7 +148,7 @@ def snooze(
         try:
             with session.begin():
                 actor = acting_as(session, by)
-                zone = actor.timezone if by else settings().default_timezone
+                zone = zone_of(actor)
                 task = service.snooze_task(session, actor, task_id, day, today=today_in(zone))
                 title = task.title
         except DomainError as exc:
