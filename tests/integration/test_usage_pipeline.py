@@ -101,6 +101,30 @@ def test_bad_rows_are_reported_by_row_and_nothing_is_written(
     assert session.scalar(select(func.count()).select_from(UsageGroup)) == 0
 
 
+def test_a_bad_row_rejects_the_file_even_when_its_event_is_already_stored(
+    session: Session, tmp_path: Path
+) -> None:
+    """Checks and writing share one pass; duplicates are checked too, and a rejected
+    file leaves neither files nor staging behind."""
+    store = EventStore(tmp_path / "events")
+    good = {
+        "messageId": "m1",
+        "type": "track",
+        "event": "Login",
+        "userId": "u1",
+        "timestamp": "2026-03-02T01:00:00Z",
+        "properties": "{}",
+    }
+    first = importer.import_events(session, SYSTEM, store, _write_csv(tmp_path / "a.csv", [good]))
+    assert first.stored == 1
+    rows = [{**good, "properties": "not json"}, {**good, "messageId": "m2"}]
+    again = importer.import_events(session, SYSTEM, store, _write_csv(tmp_path / "b.csv", rows))
+    assert [(p["row"], p["field"]) for p in again.problems] == [(1, "properties")]
+    assert (again.stored, again.bad_rows) == (0, 1)
+    assert _count(store) == 1
+    assert not any((tmp_path / "events" / ".tmp").iterdir())
+
+
 def test_import_dedupes_within_the_file_and_against_the_store(
     session: Session, tmp_path: Path
 ) -> None:

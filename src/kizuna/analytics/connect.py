@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from typing import Any, Literal
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pyarrow as pa
 
@@ -98,6 +99,18 @@ class Engine:
             self._staged.append(name)
         return self._table(name)
 
+    def distinct_key(self, value: ir.StringValue) -> ir.Value:
+        """A stand-in for ``value`` where only equality matters (counting distinct users).
+
+        DuckDB: its 64-bit hash, so that the per-day distinct actors group on 8-byte
+        integers instead of strings (about half the time for 10 M events). Two actor ids
+        of one account and period would have to share all 64 bits to be counted once (for
+        50 000 users about one chance in 10^10). Spark keeps the value (its ``hash`` has 32
+        bits, too few)."""
+        if self.name == "duckdb":
+            return _duckdb_hash(value)
+        return value
+
     def to_arrow(self, expr: ir.Table) -> pa.Table:
         """Execute ``expr`` and return its rows."""
         if self.name == "duckdb":
@@ -114,6 +127,11 @@ class Engine:
             for name in self._staged:
                 self._spark.catalog.dropTempView(name)
             self._spark.catalog.clearCache()
+
+
+@ibis.udf.scalar.builtin(name="hash")  # type: ignore[untyped-decorator]
+def _duckdb_hash(value: str) -> dt.UInt64:
+    """DuckDB's built-in ``hash`` (Ibis's ``hash`` goes through a BIT cast)."""
 
 
 def connect(

@@ -24,10 +24,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kizuna.analytics.connect import Engine
-from kizuna.analytics.metrics import KINDS, Inputs, MetricSpec, with_defaults
+from kizuna.analytics.metrics import KINDS, AggregateFunction, Inputs, MetricSpec, with_defaults
 from kizuna.analytics.sources import (
     ACCOUNT_SCHEMA,
-    DAILY_SCHEMA,
+    GRAINS,
     IDENTITY_SCHEMA,
     SEAT_SCHEMA,
     VALUE_SCHEMA,
@@ -35,9 +35,11 @@ from kizuna.analytics.sources import (
     calendar,
     daily_actors,
     daily_rollup,
+    daily_schema,
     period_rows,
     period_start,
     resolve_events,
+    truncate,
 )
 
 
@@ -67,7 +69,9 @@ class Context:
 @dataclass(frozen=True)
 class Snapshot:
     """``values``: metric, grain, account_id, period, value, sorted by grain, account,
-    metric and period. ``daily``: the roll-up, sorted by account, day and event."""
+    metric and period. ``daily``: the roll-up (``sources.daily_schema`` of the properties
+    the catalogue sums), in no particular order. Metric, grain and account id
+    columns come dictionary-encoded."""
 
     values: pa.Table
     daily: pa.Table
@@ -93,35 +97,48 @@ def compute(
 
     ``since=None`` (or no ``previous``) computes everything from scratch.
     """
+    wanted = _wanted_properties(specs)
+    properties = sorted(wanted)
+    if previous is not None and not set(daily_schema(properties).names) <= set(
+        previous.daily.column_names
+    ):
+        previous = None  # a roll-up without a property sum this catalogue reads
     if previous is None:
         since = None
-    grains = sorted({g for s in specs for g in s.grains}, key=("day", "week", "month").index)
+    grains = sorted({g for s in specs for g in s.grains}, key=GRAINS.index)
     cut = cutoffs(since, grains) if since is not None else {}
     scan_start = min(cut.values()) if cut else None
 
     keys = _Keys(context)
     users = engine.from_arrow("users", keys.encode(context.users.cast(IDENTITY_SCHEMA)))
     groups = engine.from_arrow("groups", keys.encode(context.groups.cast(IDENTITY_SCHEMA)))
-    events = engine.stage(
-        "events",
-        resolve_events(
-            raw_events,
-            users,
-            groups,
-            utc_offset_seconds=utc_offset_seconds,
-            since=scan_start,
-            properties=_wanted_properties(specs),
-        ),
+    # Not materialised: the roll-up and the per-day actors each read the store once
+    # (10 M resolved rows would cost as much to write as to group).
+    events = resolve_events(
+        raw_events,
+        users,
+        groups,
+        utc_offset_seconds=utc_offset_seconds,
+        since=scan_start,
+        properties=wanted,
     )
     # The distinct (account, day, actor) rows that ``active_users`` reads; staged only
-    # when some kind reads the events at all (otherwise nothing reads it).
+    # when some kind reads the events at all.
     reads_events = any(KINDS[s.kind].reads == "events" for s in specs)
-    actors = engine.stage("actors", daily_actors(events)) if reads_events else events
-    daily = daily_rollup(events)
+    actors = (
+        engine.stage("actors", daily_actors(events, engine.distinct_key))
+        if reads_events
+        else events
+    )
+    daily = daily_rollup(events, properties)
     if previous is not None and scan_start is not None:
-        kept = previous.daily.filter(pc.less(previous.daily["day"], scan_start))
-        daily = daily.union(engine.from_arrow("old_daily", keys.encode(kept.cast(DAILY_SCHEMA))))
+        kept = previous.daily.select(daily_schema(properties).names)
+        kept = kept.filter(pc.less(kept["day"], scan_start)).cast(daily_schema(properties))
+        daily = daily.union(engine.from_arrow("old_daily", keys.encode(kept)))
     daily = engine.stage("daily", daily)
+    per_day = engine.stage(
+        "per_day", daily.group_by(["account_id", "day"]).aggregate(n=daily.n.sum())
+    )
 
     shared = _Shared(
         engine,
@@ -129,37 +146,81 @@ def compute(
         events,
         actors,
         daily,
+        per_day,
         engine.from_arrow("seats", keys.encode(context.seats.cast(SEAT_SCHEMA))),
         engine.from_arrow("accounts", keys.encode(context.accounts.cast(ACCOUNT_SCHEMA))),
         _calendars(engine, daily, grains, cut, today),
     )
     kept_values = keys.encode(_kept_values(previous, specs, cut)) if since is not None else None
-    base = [s for s in specs if KINDS[s.kind].reads != "series"]
-    derived = [s for s in specs if KINDS[s.kind].reads == "series"]
-    # Each metric is materialised on its own (DuckDB runs one big UNION of them slower
-    # than the parts), then the parts are concatenated.
-    fresh_base = _union(
-        [engine.stage(f"m_{s.key}_{g}", shared.metric(s, g, None)) for s in base for g in s.grains],
-        engine,
-    )
-    parts = [fresh_base]
+    aggregated = [s for s in specs if KINDS[s.kind].aggregate is not None]
+    other = [s for s in specs if KINDS[s.kind].function is not None]
+    base = [s for s in other if KINDS[s.kind].reads != "series"]
+    derived = [s for s in other if KINDS[s.kind].reads == "series"]
+    # Each metric that is not a daily aggregate is materialised on its own (DuckDB runs one
+    # big UNION of them slower than the parts); the daily aggregates of a grain share one
+    # grouping. Then the parts are concatenated.
+    fresh = [
+        *(shared.aggregates(aggregated, g) for g in grains),
+        *(
+            engine.stage(f"m_{s.key}_{g}", shared.metric(s, g, None))
+            for s in base
+            for g in s.grains
+        ),
+    ]
+    parts = list(fresh)
     if derived:
-        history = [fresh_base]
+        history = list(fresh)
         if kept_values is not None:
             history.append(engine.from_arrow("old_values", kept_values))
         series = engine.stage("series", _union(history, engine))
         parts += [shared.metric(s, g, series) for s in derived for g in s.grains]
     if kept_values is not None:
         parts.append(engine.from_arrow("kept_values", kept_values))
-    # Sorted by grain, account, metric and period (daily: account, day), so that writers
-    # can store them as they come.
-    everything = _union(parts, engine)
-    values = engine.to_arrow(everything.order_by(["grain", "account_id", "metric", "period"]))
-    rollup = engine.to_arrow(daily.order_by(["account_id", "day", "event"]))
-    return Snapshot(
-        values=keys.decode(values).cast(VALUE_SCHEMA),
-        daily=keys.decode(rollup).cast(DAILY_SCHEMA),
-    )
+    codes = _MetricCodes(sorted({s.key for s in specs}))
+    values = engine.to_arrow(codes.ordered(_union(parts, engine), engine))
+    rollup = engine.to_arrow(daily)  # in no order: its readers filter or read it whole
+    return Snapshot(values=codes.decode(values, keys), daily=keys.decode(rollup))
+
+
+class _MetricCodes:
+    """Metric keys and grains as small integers while sorting 2–3 M values, and as
+    dictionary-encoded columns afterwards (no string per row is ever built)."""
+
+    def __init__(self, metrics: Sequence[str]) -> None:
+        self.metrics = pa.array(metrics, pa.string())  # sorted: code order is key order
+        self.grains = pa.array(GRAINS, pa.string())
+
+    def ordered(self, values: ir.Table, engine: Engine) -> ir.Table:
+        """``values`` with integer ``metric``/``grain``, sorted by grain, account, metric
+        and period (how the value files keep them)."""
+        pairs = [(m, g) for m in self.metrics.to_pylist() for g in GRAINS]
+        table = pa.table(
+            {
+                "c_metric": pa.array([m for m, _ in pairs], pa.string()),
+                "c_grain": pa.array([g for _, g in pairs], pa.string()),
+                "metric_code": pa.array(
+                    [i for i in range(len(self.metrics)) for _ in GRAINS], pa.int32()
+                ),
+                "grain_code": pa.array([GRAINS.index(g) for _, g in pairs], pa.int8()),
+            }
+        )
+        lookup = engine.from_arrow("metric_codes", table)
+        joined = values.join(
+            lookup, [values.metric == lookup.c_metric, values.grain == lookup.c_grain]
+        )
+        out = joined.select(
+            metric=joined.metric_code,
+            grain=joined.grain_code,
+            account_id=joined.account_id,
+            period=joined.period,
+            value=joined.value,
+        )
+        return out.order_by(["grain", "account_id", "metric", "period"])
+
+    def decode(self, values: pa.Table, keys: _Keys) -> pa.Table:
+        metric = pa.DictionaryArray.from_arrays(values["metric"].combine_chunks(), self.metrics)
+        grain = pa.DictionaryArray.from_arrays(values["grain"].combine_chunks(), self.grains)
+        return keys.decode(values.set_column(0, "metric", metric).set_column(1, "grain", grain))
 
 
 class _Keys:
@@ -185,8 +246,11 @@ class _Keys:
         return encoded.filter(pc.is_valid(encoded["account_id"]))
 
     def decode(self, table: pa.Table) -> pa.Table:
+        """``account_id`` back to the id, dictionary-encoded (the integer is the index)."""
         position = table.schema.get_field_index("account_id")
-        return table.set_column(position, "account_id", self.ids.take(table["account_id"]))
+        indices = table["account_id"].combine_chunks().cast(pa.int32())
+        ids = pa.DictionaryArray.from_arrays(indices, self.ids)
+        return table.set_column(position, "account_id", ids)
 
 
 def _wanted_properties(specs: Sequence[MetricSpec]) -> dict[str, list[str] | None]:
@@ -213,6 +277,7 @@ class _Shared:
     events: ir.Table
     actors: ir.Table
     daily: ir.Table
+    per_day: ir.Table
     seats: ir.Table
     accounts: ir.Table
     calendars: Mapping[Grain, ir.Table]
@@ -230,10 +295,12 @@ class _Shared:
             events=self.events,
             actors=self.actors,
             daily=self.daily,
+            per_day=self.per_day,
             series=series.filter(series.grain == grain),
             seats=self.seats,
             accounts=self.accounts,
         )
+        assert kind.function is not None  # daily aggregates go through ``aggregates``
         out = kind.function(inputs, with_defaults(spec))
         out = out.rename(v_account="account_id", v_period="period")
         joined = calendar.left_join(
@@ -247,6 +314,47 @@ class _Shared:
             period=joined.period,
             value=value.cast("float64"),
         )
+
+    def aggregates(self, specs: Sequence[MetricSpec], grain: Grain) -> ir.Table:
+        """Every daily-aggregate metric of ``grain`` from one grouping of the roll-up, on
+        the grain's calendar, as metric values (one staged table per grain)."""
+        specs = [s for s in specs if grain in s.grains]
+        if not specs:
+            return _empty_values(self.engine)
+        daily = self.daily.mutate(period=truncate(self.daily.day, grain))
+        columns = {
+            f"v{i}": _aggregate_of(s)(daily, with_defaults(s)).cast("float64")
+            for i, s in enumerate(specs)
+        }
+        wide = daily.group_by(["account_id", "period"]).aggregate(**columns)
+        wide = wide.rename(v_account="account_id", v_period="period")
+        calendar = self.calendars[grain]
+        joined = calendar.left_join(
+            wide, [calendar.account_id == wide.v_account, calendar.period == wide.v_period]
+        )
+        staged = self.engine.stage(
+            f"aggregates_{grain}", joined.select("account_id", "period", *columns)
+        )
+        parts = []
+        for i, spec in enumerate(specs):
+            fill = KINDS[spec.kind].fill
+            value = staged[f"v{i}"]
+            parts.append(
+                staged.select(
+                    metric=ibis.literal(spec.key, "string"),
+                    grain=ibis.literal(grain, "string"),
+                    account_id=staged.account_id,
+                    period=staged.period,
+                    value=value if fill is None else value.fill_null(fill),
+                )
+            )
+        return _union(parts, self.engine)
+
+
+def _aggregate_of(spec: MetricSpec) -> AggregateFunction:
+    aggregate = KINDS[spec.kind].aggregate
+    assert aggregate is not None
+    return aggregate
 
 
 def _calendars(

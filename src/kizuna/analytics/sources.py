@@ -10,7 +10,7 @@ zone's offset today: Asia/Tokyo has no daylight saving). Weeks start on Monday (
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Literal
 
@@ -143,7 +143,13 @@ def resolve_events(
         events = events.filter(events.day >= since)
     g = groups.select(g_key=groups.key, g_account=groups.account_id)
     u = users.select(u_key=users.key, u_account=users.account_id)
-    joined = events.left_join(g, events.group_id == g.g_key).left_join(u, events.user_id == u.u_key)
+    grouped = events.left_join(g, events.group_id == g.g_key)
+    # The user's account is looked up only for events whose group gave none: a null key
+    # matches nothing and costs no string hashing (most events name their group).
+    grouped = grouped.mutate(
+        u_lookup=ibis.ifelse(grouped.g_account.isnull(), grouped.user_id, ibis.null("string"))
+    )
+    joined = grouped.left_join(u, grouped.u_lookup == u.u_key)
     named = ibis.ifelse(
         joined.type == "track",
         joined.event,
@@ -166,17 +172,30 @@ def resolve_events(
     return resolved.filter(resolved.account_id.notnull() & resolved.event.notnull())
 
 
-def daily_rollup(events: ir.Table) -> ir.Table:
-    """Events per account, local day and event name (``n``): the compact history that
-    counts, active days, breadth, recency and tenure-scaled rates are computed from."""
-    return events.group_by(["account_id", "day", "event"]).aggregate(n=events.count().cast("int64"))
+def daily_rollup(events: ir.Table, properties: Sequence[str] = ()) -> ir.Table:
+    """Events per account, local day and event name (``n``), and the day's sum of each
+    numeric property named in ``properties`` (``property_column(name)``; null when none
+    of the day's events had it): the compact history that counts, sums, active days,
+    breadth, recency and tenure-scaled rates are computed from."""
+    sums = {property_column(name): events[property_column(name)].sum() for name in properties}
+    return events.group_by(["account_id", "day", "event"]).aggregate(
+        n=events.count().cast("int64"), **sums
+    )
 
 
-def daily_actors(events: ir.Table) -> ir.Table:
+def daily_schema(properties: Sequence[str] = ()) -> pa.Schema:
+    """The roll-up's columns: ``DAILY_SCHEMA`` and one float64 sum per property."""
+    return pa.schema(
+        [*DAILY_SCHEMA, *(pa.field(property_column(p), pa.float64()) for p in properties)]
+    )
+
+
+def daily_actors(events: ir.Table, key: Callable[[ir.StringValue], ir.Value]) -> ir.Table:
     """Who was active on which day: the distinct ``account_id``, ``day``, ``actor`` of the
-    resolved events. Distinct users per week or month are counted from these (about half
-    as many rows as events) rather than from the events, once per grain."""
-    return events.select("account_id", "day", "actor").distinct()
+    resolved events, the actor as ``key(actor)`` (an engine may count distinct values of a
+    cheaper stand-in, see ``connect.Engine.distinct_key``). Distinct users per week or
+    month are counted from these (about half as many rows as events), once per grain."""
+    return events.select("account_id", "day", actor=key(events.actor)).distinct()
 
 
 def period_rows(first: date, today: date, grain: Grain) -> pa.Table:

@@ -1,18 +1,18 @@
 """Bulk import of historical events from CSV or Parquet (``kizuna events import FILE``).
 
 Columnar end to end: DuckDB reads the file, maps the columns (canonical names or
-Segment's camelCase), checks every row in SQL and, when all rows are good, appends them
-to the event store (de-duplicated there). Identify / group / alias rows also go through
-``usage.identity.apply_identity``, and group ids seen on events for the first time are
-registered (and matched to accounts) the same way. A file with any bad row writes
-nothing: the problems come back with their row numbers (1 = first data row).
+Segment's camelCase), and in one pass checks every row in SQL and writes the store's
+new files (de-duplicated there), which join the store only when all rows are good.
+Identify / group / alias rows also go through ``usage.identity.apply_identity``, and
+group ids seen on events for the first time are registered (and matched to accounts) the
+same way. A file with any bad row writes nothing: the problems come back with their row
+numbers (1 = first data row).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC
 from pathlib import Path
 from typing import Literal
 
@@ -27,7 +27,7 @@ from kizuna.kit.errors import Invalid
 from kizuna.models.usage import EventSource
 from kizuna.usage import pipeline
 from kizuna.usage.sources import SourceKey
-from kizuna.usage.store import EventStore, Summary, new_connection
+from kizuna.usage.store import EventStore, RejectedRows, new_connection
 
 Format = Literal["csv", "parquet"]
 Progress = Callable[[str, int, int | None], None]
@@ -99,6 +99,9 @@ CHECKS: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
+_ANY_BAD = " OR ".join(f"({condition})" for condition, *_ in CHECKS)
+
+
 @dataclass
 class ImportResult:
     rows: int = 0
@@ -131,19 +134,32 @@ def import_events(
         report("reading", 0, None)
         _read(con, path, chosen)
         rows = _normalise(con, key)
-        report("checking", 0, rows)
+        report("checking and writing", 0, rows)
         result = ImportResult(rows=rows)
-        summary = _check(con, result)
-        if result.bad_rows:
+        summary = EventStore.summarise(con, "kz_clean")
+
+        def identities() -> None:
+            report("identities", rows, rows)
+            identity = pipeline.apply_identities(session, con, "kz_clean", key)
+            result.identities = identity.users + identity.groups
+            result.unmatched_groups = identity.unmatched_groups
+
+        # One pass reads the file, checks every row and writes the store's files; they
+        # appear in the store only if no row was bad and the identities are applied.
+        try:
+            with store.writing():
+                tag = f"import-{utc_now():%Y%m%dT%H%M%S%f}"
+                appended = store.append(
+                    con,
+                    "kz_rows",
+                    tag=tag,
+                    summary=summary,
+                    reject=_ANY_BAD,
+                    before_publish=identities,
+                )
+        except RejectedRows:
+            _problems(con, result)
             return result
-        report("identities", rows, rows)
-        identity = pipeline.apply_identities(session, con, "kz_clean", key)
-        result.identities = identity.users + identity.groups
-        result.unmatched_groups = identity.unmatched_groups
-        report("writing", 0, rows)
-        with store.writing():
-            tag = f"import-{utc_now():%Y%m%dT%H%M%S%f}"
-            appended = store.append(con, "kz_clean", tag=tag, summary=summary)
         pipeline.mark_stored(session, appended)
         result.stored, result.duplicates = appended.stored, appended.duplicates
         report("done", rows, rows)
@@ -210,8 +226,7 @@ def _normalise(con: duckdb.DuckDBPyConnection, key: SourceKey | None) -> int:
     for view, checked in (("kz_rows", True), ("kz_clean", False)):
         columns = _columns(present, key, checked=checked)
         con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {columns} FROM kz_mapped")  # noqa: S608
-    row = con.execute("SELECT count(*) FROM kz_mapped").fetchone()
-    return int(row[0]) if row else 0
+    return _count(con, "SELECT count(*) FROM kz_mapped")
 
 
 def _columns(present: dict[str, str], key: SourceKey | None, *, checked: bool) -> str:
@@ -252,27 +267,15 @@ def _columns(present: dict[str, str], key: SourceKey | None, *, checked: bool) -
         {json_object("context")} AS context"""
 
 
-def _check(con: duckdb.DuckDBPyConnection, result: ImportResult) -> Summary:
-    """One pass to find whether any row is bad (and what the store needs to know of the
-    rows); the details only when some are."""
-    any_bad = " OR ".join(f"({condition})" for condition, *_ in CHECKS)
-    bad = con.execute(
-        f"SELECT count(*) FILTER (WHERE {any_bad}), count(*), "  # noqa: S608
-        "min(timezone('UTC', \"timestamp\")), "
-        'list(DISTINCT strftime("timestamp", \'%Y-%m\')) FILTER (WHERE "timestamp" IS NOT NULL) '
-        "FROM kz_rows"
-    ).fetchone()
-    assert bad is not None
-    summary = Summary(int(bad[1]), bad[2].replace(tzinfo=UTC) if bad[2] else None, bad[3] or [])
-    if not bad[0]:
-        return summary
+def _problems(con: duckdb.DuckDBPyConnection, result: ImportResult) -> None:
+    """What is wrong with which rows (the first ``MAX_PROBLEMS``), and how many are bad."""
     union = " UNION ALL ".join(
         f"SELECT kz_row, '{field_}' AS field, '{code}' AS code, '{message}' AS message "  # noqa: S608 (our identifiers; values are bound)
         f"FROM kz_rows WHERE {condition}"
         for condition, field_, code, message in CHECKS
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE kz_problems AS {union}")
-    result.bad_rows = int(bad[0])
+    result.bad_rows = _count(con, "SELECT count(DISTINCT kz_row) FROM kz_problems")
     rows = con.execute(
         "SELECT kz_row, field, code, message FROM kz_problems ORDER BY kz_row, field LIMIT ?",
         [MAX_PROBLEMS],
@@ -280,4 +283,8 @@ def _check(con: duckdb.DuckDBPyConnection, result: ImportResult) -> Summary:
     result.problems = [
         {"row": int(r[0]), "field": r[1], "code": r[2], "message": r[3]} for r in rows
     ]
-    return summary
+
+
+def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    row = con.execute(sql).fetchall()
+    return int(row[0][0]) if row else 0

@@ -89,7 +89,7 @@ def apply_identities(
         ).fetchall()
         records += [_record(r) for r in rows]
     seen = con.execute(
-        f"SELECT group_id, min(timezone('UTC', \"timestamp\")) FROM {relation} "  # noqa: S608 (our identifiers; values are bound)
+        f'SELECT group_id, make_timestamp(min(epoch_us("timestamp"))) FROM {relation} '  # noqa: S608 (our identifiers; values are bound)
         "WHERE group_id IS NOT NULL AND type NOT IN ('group') GROUP BY group_id"
     ).fetchall()
     announced = {r["group_id"] for r in records if r["type"] == "group"}

@@ -4,7 +4,9 @@
   period, sorted by account then metric then period, in row groups of 16k rows, so one
   account's series is a few row groups found by their min/max statistics (Account 360
   reads it in milliseconds without a database connection).
-- ``daily.parquet``: the per-account-day-event roll-up the next incremental run starts from.
+- ``daily.parquet``: the per-account-day-event roll-up the next incremental run starts from
+  (``analytics.sources.daily_schema``: counts, and the day's sum of each property that a
+  ``sum`` metric reads).
 
 Files are replaced by ``rename`` (atomic), so the web process and ``kizuna worker`` can read
 while a computation writes. Why not SQL: the series are millions of rows (accounts ×
@@ -52,7 +54,7 @@ class ValueStore:
         parts = [pq.read_table(p) for g in GRAINS if (p := self._values_path(g)).exists()]
         values = pa.concat_tables([t.cast(VALUE_SCHEMA) for t in parts]) if parts else None
         daily = (
-            pq.read_table(self._daily_path).cast(DAILY_SCHEMA)
+            _with_schema(pq.read_table(self._daily_path), DAILY_SCHEMA)
             if self._daily_path.exists()
             else DAILY_SCHEMA.empty_table()
         )
@@ -61,7 +63,7 @@ class ValueStore:
     def write(self, values: pa.Table, daily: pa.Table) -> None:
         """Replace the files with a snapshot's tables, which come sorted as the files
         keep them (``analytics.snapshot.Snapshot``): values by grain, account, metric and
-        period, the roll-up by account and day — so they are written without sorting."""
+        period — so they are written without sorting (the roll-up is kept in any order)."""
         self.root.mkdir(parents=True, exist_ok=True)
         for grain in GRAINS:
             _replace(self._values_path(grain), values.filter(pc.equal(values["grain"], grain)))
@@ -100,6 +102,14 @@ class ValueStore:
             path, filters=[("metric", "in", list(metrics)), ("period", ">=", start)]
         )
         return table.cast(VALUE_SCHEMA)
+
+
+def _with_schema(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """``table`` with ``schema``'s columns cast to their types (other columns as stored)."""
+    for field in schema:
+        position = table.schema.get_field_index(field.name)
+        table = table.set_column(position, field, table[field.name].cast(field.type))
+    return table
 
 
 def _replace(path: Path, table: pa.Table) -> None:

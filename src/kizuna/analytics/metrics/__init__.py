@@ -5,14 +5,18 @@ A kind is registered with :func:`metric_kind` and says what it reads:
 - ``events``: the resolved raw events of the periods being computed (see
   ``sources.resolve_events``) — for what needs more than counts (distinct users, sums of
   a property);
-- ``daily``: the per-account-day-event counts of the whole history (``sources.daily_rollup``)
-  plus the calendar — counts, active days, breadth, recency, tenure-scaled rates;
+- ``daily``: the per-account-day-event roll-up of the whole history (``sources.daily_rollup``:
+  counts and the sums of the properties that ``sum`` metrics name) plus the calendar —
+  counts, sums, active days, breadth, recency, tenure-scaled rates;
 - ``series``: other metrics' values (derived kinds: ratio, % change, per seat).
 
 Every function returns ``account_id``, ``period``, ``value`` (float64) for the periods of
 the calendar it is given; the engine fills periods without a row with the kind's
-``fill`` (0 for counts, null otherwise). A definition's parameters are checked by
-:func:`check_params`, which names the parameter at fault.
+``fill`` (0 for counts, null otherwise). Kinds that are a single aggregate of the daily
+roll-up per account and period register with :func:`period_aggregate` instead: they give
+the aggregate only, and the engine computes all such metrics of a grain in one pass.
+A definition's parameters are checked by :func:`check_params`, which names the
+parameter at fault.
 """
 
 from __future__ import annotations
@@ -47,7 +51,8 @@ class Inputs:
     ``events``: account_id, actor, event, day, and ``sources.property_column(name)`` per
     property a ``sum`` metric names (days of those periods). ``actors``: the distinct
     account_id, day, actor of ``events`` (``sources.daily_actors``).
-    ``daily``: account_id, day, event, n (all history). ``series``: metric, account_id,
+    ``daily``: account_id, day, event, n (all history). ``per_day``: account_id, day, n
+    (``daily`` summed over events). ``series``: metric, account_id,
     period, value of the grain (all history, base metrics). ``seats``: account_id,
     start_on, end_on (exclusive, null = open), quantity. ``accounts``: account_id,
     start_on (tenure start).
@@ -59,6 +64,7 @@ class Inputs:
     events: ir.Table
     actors: ir.Table
     daily: ir.Table
+    per_day: ir.Table
     series: ir.Table
     seats: ir.Table
     accounts: ir.Table
@@ -75,19 +81,25 @@ class Param:
 
 
 KindFunction = Callable[[Inputs, Mapping[str, Any]], ir.Table]
+# (the daily roll-up with a ``period`` column, the parameters) → an aggregate expression
+AggregateFunction = Callable[[ir.Table, Mapping[str, Any]], ir.Scalar]
 
 
 @dataclass(frozen=True)
 class MetricKind:
+    """A kind is either a ``function`` (any tables in, a table out) or an ``aggregate`` of
+    the daily roll-up grouped by account and period."""
+
     name: str
     reads: Reads
     fill: float | None
     params: Mapping[str, Param]
-    function: KindFunction
+    function: KindFunction | None = None
+    aggregate: AggregateFunction | None = None
 
     @property
     def description(self) -> str:
-        return (self.function.__doc__ or "").strip()
+        return ((self.function or self.aggregate).__doc__ or "").strip()
 
 
 KINDS: dict[str, MetricKind] = {}
@@ -101,8 +113,24 @@ def metric_kind(
     def register(function: KindFunction) -> KindFunction:
         if name in KINDS:
             raise ValueError(f"metric kind {name!r} registered twice")
-        KINDS[name] = MetricKind(name, reads, fill, dict(params or {}), function)
+        KINDS[name] = MetricKind(name, reads, fill, dict(params or {}), function=function)
         return function
+
+    return register
+
+
+def period_aggregate(
+    name: str, *, fill: float | None, params: Mapping[str, Param] | None = None
+) -> Callable[[AggregateFunction], AggregateFunction]:
+    """Register the decorated aggregate as the metric kind ``name``, read from the daily
+    roll-up per account and period (a filter goes into the aggregate's ``where``, so
+    several metrics share one grouping)."""
+
+    def register(aggregate: AggregateFunction) -> AggregateFunction:
+        if name in KINDS:
+            raise ValueError(f"metric kind {name!r} registered twice")
+        KINDS[name] = MetricKind(name, "daily", fill, dict(params or {}), aggregate=aggregate)
+        return aggregate
 
     return register
 
@@ -206,6 +234,7 @@ from kizuna.analytics.metrics import activity, derived  # noqa: E402
 
 __all__ = [
     "KINDS",
+    "AggregateFunction",
     "Inputs",
     "MetricKind",
     "MetricSpec",
@@ -215,6 +244,7 @@ __all__ = [
     "check_params",
     "derived",
     "metric_kind",
+    "period_aggregate",
     "references",
     "with_defaults",
 ]

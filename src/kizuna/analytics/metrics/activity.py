@@ -10,7 +10,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from kizuna.analytics.metrics import Inputs, Param, metric_kind
+from kizuna.analytics.metrics import Inputs, Param, metric_kind, period_aggregate
 from kizuna.analytics.sources import property_column, truncate
 
 _EVENTS = Param("list")  # event names to count; none = every event
@@ -21,31 +21,25 @@ def _named(table: ir.Table, params: Mapping[str, Any]) -> ir.Table:
     return table.filter(table.event.isin(list(names))) if names else table
 
 
-def _per_period(inputs: Inputs, table: ir.Table, value: ir.Scalar) -> ir.Table:
-    """Aggregate ``value`` per account and period, keeping the calendar's periods only."""
-    grouped = table.mutate(period=truncate(table.day, inputs.grain))
-    out = grouped.group_by(["account_id", "period"]).aggregate(value=value.resolve(grouped))
-    return out.select("account_id", "period", value=out.value.cast("float64"))
+def _where(daily: ir.Table, params: Mapping[str, Any]) -> ir.BooleanValue | None:
+    """The aggregate's filter: the named events only (None: every event)."""
+    names = params.get("events")
+    return daily.event.isin(list(names)) if names else None
 
 
-@metric_kind("count", reads="daily", fill=0.0, params={"events": _EVENTS})
-def count(inputs: Inputs, params: Mapping[str, Any]) -> ir.Table:
+@period_aggregate("count", fill=0.0, params={"events": _EVENTS})
+def count(daily: ir.Table, params: Mapping[str, Any]) -> ir.Scalar:
     """Event count: the number of events (of the named ones, or all) per account and period."""
-    daily = _named(inputs.daily, params)
-    return _per_period(inputs, daily, ibis._.n.sum())
+    return daily.n.sum(where=_where(daily, params))
 
 
-@metric_kind(
-    "sum",
-    reads="events",
-    fill=0.0,
-    params={"property": Param("str", required=True), "events": _EVENTS},
+@period_aggregate(
+    "sum", fill=0.0, params={"property": Param("str", required=True), "events": _EVENTS}
 )
-def sum_property(inputs: Inputs, params: Mapping[str, Any]) -> ir.Table:
+def sum_property(daily: ir.Table, params: Mapping[str, Any]) -> ir.Scalar:
     """Sum of a numeric event property per account and period (non-numbers count as 0)."""
-    events = _named(inputs.events, params)
-    events = events.mutate(number=events[property_column(str(params["property"]))])
-    return _per_period(inputs, events, ibis._.number.sum().fill_null(0))
+    column = daily[property_column(str(params["property"]))]
+    return column.sum(where=_where(daily, params))
 
 
 @metric_kind("active_users", reads="events", fill=0.0, params={"events": _EVENTS})
@@ -53,28 +47,41 @@ def active_users(inputs: Inputs, params: Mapping[str, Any]) -> ir.Table:
     """Distinct active users (user id, else anonymous id) per account and period."""
     # Distinct (account, period, actor) rows, then a count: much cheaper than a distinct
     # count per group. Without an event filter, from the per-day actors. ``day`` becomes
-    # the period start (truncating it again in ``_per_period`` changes nothing).
+    # the period start.
     named = params.get("events")
     table = _named(inputs.events, params) if named else inputs.actors
     if named or inputs.grain != "day":
         table = table.select(
             "account_id", day=truncate(table.day, inputs.grain), actor=table.actor
         ).distinct()
-    return _per_period(inputs, table, ibis._.actor.count())
+    out = table.group_by(["account_id", "day"]).aggregate(value=table.actor.count())
+    return out.select("account_id", period=out.day, value=out.value.cast("float64"))
 
 
 @metric_kind("active_days", reads="daily", fill=0.0, params={"events": _EVENTS})
 def active_days(inputs: Inputs, params: Mapping[str, Any]) -> ir.Table:
     """Days with at least one (named) event per account and period."""
-    daily = _named(inputs.daily, params)
-    return _per_period(inputs, daily, ibis._.day.nunique())
+    # Rows of the per-day totals, each one active day: counted, not a distinct count per
+    # group (which costs several times more).
+    days = _per_day(inputs, params)
+    return _count_per_period(inputs, days.select("account_id", "day"))
 
 
 @metric_kind("feature_breadth", reads="daily", fill=0.0, params={"events": _EVENTS})
 def feature_breadth(inputs: Inputs, params: Mapping[str, Any]) -> ir.Table:
     """Feature breadth: distinct event names used per account and period."""
     daily = _named(inputs.daily, params)
-    return _per_period(inputs, daily, ibis._.event.nunique())
+    used = daily.select("account_id", day=truncate(daily.day, inputs.grain), event=daily.event)
+    return _count_per_period(inputs, used.distinct(), truncated=True)
+
+
+def _count_per_period(inputs: Inputs, rows: ir.Table, *, truncated: bool = False) -> ir.Table:
+    """Rows per account and period of ``rows`` (account_id, day; ``truncated``: day is
+    already the period start)."""
+    period = rows.day if truncated else truncate(rows.day, inputs.grain)
+    grouped = rows.mutate(period=period)
+    out = grouped.group_by(["account_id", "period"]).aggregate(value=grouped.count())
+    return out.select("account_id", "period", value=out.value.cast("float64"))
 
 
 @metric_kind("days_since_last", reads="daily", fill=None, params={"events": _EVENTS})
@@ -125,6 +132,9 @@ def tenure_scaled(inputs: Inputs, params: Mapping[str, Any]) -> ir.Table:
 
 
 def _per_day(inputs: Inputs, params: Mapping[str, Any]) -> ir.Table:
+    """Events per account and day (of the named events, or the shared table of all)."""
+    if not params.get("events"):
+        return inputs.per_day
     daily = _named(inputs.daily, params)
     return daily.group_by(["account_id", "day"]).aggregate(n=daily.n.sum())
 
