@@ -133,17 +133,20 @@ def main() -> int:
         database = Database.from_url(url)
         store = EventStore.under(work / "data")
         with database.sessions() as session, session.begin():
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             imported = importer.import_events(session, SYSTEM, store, events_file)
             results["import_s"] = time.perf_counter() - t
+            results["import_cpu"] = time.process_time() - c
         assert imported.stored == args.events, imported
         print(
             f"import: {args.events / results['import_s']:,.0f} events/s "
             f"({results['import_s']:.2f} s)"
         )
         options = compute.Options(data_dir=work / "data", today=TODAY)
+        c = time.process_time()
         with database.sessions() as session:
             full = compute.run(session, SYSTEM, options)
+        results["compute_cpu"] = time.process_time() - c
         results["compute_s"] = full.seconds
         results["values"] = full.values
         print(
@@ -152,10 +155,12 @@ def main() -> int:
         )
         with database.sessions() as session, session.begin():
             importer.import_events(session, SYSTEM, store, day_file)
+        c = time.process_time()
         with database.sessions() as session:
             later = compute.run(
                 session, SYSTEM, compute.Options(data_dir=work / "data", today=TODAY + timedelta(1))
             )
+        results["incremental_cpu"] = time.process_time() - c
         results["incremental_s"] = later.seconds
         print(
             f"incremental compute (+{extra:,} events, one day): {later.seconds:.2f} s "
@@ -206,21 +211,27 @@ def _docs(
         f"{machine.memory}; {machine.python}; {pg}. 1-minute load average {before:.1f} → "
         f"{after:.1f} (other work shared the machine).",
         "",
-        "| Step | Result | Budget | |",
-        "|---|---:|---:|:-:|",
+        "CPU seconds (this process, both cores together) are given beside the wall time: on a "
+        "shared machine they move less than the wall time does.",
+        "",
+        "| Step | Result | CPU | Budget | |",
+        "|---|---:|---:|---:|:-:|",
         f"| Bulk import (Parquet → event store, checks + dedupe) | {rate:,.0f} events/s "
-        f"({r['import_s']:.1f} s) | ≥ 1,000,000 events/s | {'✓' if rate >= 1e6 else '✗'} |",
+        f"({r['import_s']:.1f} s) | {r['import_cpu']:.1f} s | ≥ 1,000,000 events/s "
+        f"| {'✓' if rate >= 1e6 else '✗'} |",
         f"| Whole catalogue, full (DuckDB) | {r['compute_s']:.2f} s, {int(r['values']):,} "
-        f"values | ≤ 5 s | {'✓' if r['compute_s'] <= 5 else '✗'} |",
-        f"| Incremental after one more day | {r['incremental_s']:.2f} s | — | |",
+        f"values | {r['compute_cpu']:.1f} s | ≤ 5 s | {'✓' if r['compute_s'] <= 5 else '✗'} |",
+        f"| Incremental after one more day | {r['incremental_s']:.2f} s "
+        f"| {r['incremental_cpu']:.1f} s | — | |",
     ]
     if "pg_compute_s" in r:
         ratio = r["pg_compute_s"] / r["compute_s"]
         lines += [
             f"| Same catalogue, plain SQL on PostgreSQL | {r['pg_compute_s']:.1f} s, "
             f"{int(r['pg_values']):,} values (COPY load {r['pg_load_s']:.0f} s, not counted) "
-            f"| — | |",
-            f"| Ratio PostgreSQL ÷ engine | {ratio:.1f}× | ≥ 50× | {'✓' if ratio >= 50 else '✗'} |",
+            f"| (server) | — | |",
+            f"| Ratio PostgreSQL ÷ engine | {ratio:.1f}× | | ≥ 50× "
+            f"| {'✓' if ratio >= 50 else '✗'} |",
         ]
     update_section("Usage analytics (import and metric catalogue)", "usage", "\n".join(lines))
 
