@@ -162,14 +162,19 @@ def resolve_events(
         if only is not None:
             value = ibis.ifelse(named.isin(list(only)), value, ibis.null("float64"))
         extracted[property_column(name)] = value
-    resolved = joined.select(
-        account_id=ibis.coalesce(joined.g_account, joined.u_account),
-        actor=ibis.coalesce(joined.user_id, joined.anonymous_id),
+    # Filtered on the raw columns (a page or screen always has a name): a pass that does
+    # not read ``event`` (the per-day actors) never builds the names.
+    kept = joined.filter(
+        (joined.g_account.notnull() | joined.u_account.notnull())
+        & ((joined.type != "track") | joined.event.notnull())
+    )
+    return kept.select(
+        account_id=ibis.coalesce(kept.g_account, kept.u_account),
+        actor=ibis.coalesce(kept.user_id, kept.anonymous_id),
         event=named,
-        day=joined.day,
+        day=kept.day,
         **extracted,
     )
-    return resolved.filter(resolved.account_id.notnull() & resolved.event.notnull())
 
 
 def daily_rollup(events: ir.Table, properties: Sequence[str] = ()) -> ir.Table:
