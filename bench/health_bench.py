@@ -4,6 +4,7 @@ Run by hand (not in CI), from the repository root:
 
     .venv/bin/python bench/health_bench.py [--engine sqlite|postgresql]
         [--accounts 10000] [--activities 1000000] [--database URL --data-dir DIR]
+        [--build-only]
 
 Budgets: rescoring 10 k accounts with 20 measures in ≤ 5 s end to end (load + frame +
 score + write), and training on two years of weekly observations of 10 k accounts
@@ -14,12 +15,15 @@ contacts with roles, an 8-product catalogue of lines over three years, survey an
 ``--activities`` activities with participants and inquiry timings), built in a throw-away
 database, plus a usage value store written directly as Parquet for every account: two
 years of weekly and monthly values of five metrics, daily ``days_since_last`` and the
-daily event roll-up. ``--database``/``--data-dir`` reuse an earlier build.
+daily event roll-up. ``--database``/``--data-dir`` reuse an earlier build; with
+``--build-only`` they name an empty database (e.g. ``sqlite:////tmp/h6/sqlite.db``, or a
+PostgreSQL database on a server kept running) and folder to build into, once.
 
 Measured, each in its own transaction rolled back afterwards:
 
 1. ``rescore_all`` with the seeded default scorecard (DEAR, 15 measures), end to end —
-   scores, explanations, history rows, expansion signals (no churn model yet);
+   scores, explanations, history rows, expansion signals (no churn model yet) — and with
+   the 20-measure scorecard published (the budget as stated);
 2. the 20-measure path by its parts: ``load_history`` for 20 signals as a rescore reads
    it (``since`` today: windows only, plus each account's oldest/newest record where a
    signal asks "ever") and, for comparison, the whole history; ``signal_frame`` at today
@@ -28,7 +32,9 @@ Measured, each in its own transaction rolled back afterwards:
    ``churn.observations.build`` over every weekly as-of day (about two years), and the
    frame of every account at today that churn scoring predicts on;
 4. ``churn.service.train`` end to end (frame + validation + fit + publish);
-5. ``rescore_all`` again, now also writing churn risk with the published model.
+5. ``rescore_all`` again, now also writing churn risk with the published model (refused
+   on this data: its churn is random), and once more with the model published anyway
+   (threshold lowered for the step) to time churn scoring with TreeSHAP reasons.
 """
 
 from __future__ import annotations
@@ -59,11 +65,13 @@ from benchkit.machine import describe
 from kizuna.analytics.sources import DAILY_SCHEMA, VALUE_SCHEMA
 from kizuna.auth.actor import Actor
 from kizuna.db.session import build_engine
-from kizuna.health import scoring, service
+from kizuna.health import scorecards, scoring, service
 from kizuna.health.churn import features as churn_features
 from kizuna.health.churn import observations
 from kizuna.health.churn import service as churn
+from kizuna.health.churn import train as churn_training
 from kizuna.health.definition import default_document, validate_definition
+from kizuna.health.schemas import ScorecardUpdate
 from kizuna.health.signals.history import load_history, signal_frame
 from kizuna.kit.clock import today as local_today
 from kizuna.models.account import Account
@@ -208,6 +216,16 @@ def measure(url: str, data_dir: Path, today: date) -> Timings:
                            lambda: signal_frame(history, ids, days, columns))  # fmt: skip
             t.time("20 measures: score_frame", lambda: scoring.score_frame(definition, frame))
         with rolled_back(sessions) as session:
+            # The budget as the issue states it: the 20-measure scorecard published as the
+            # default one, rescored end to end (scores, explanations, history, expansion).
+            document = twenty_measures().model_dump(mode="json")
+            scorecards.update_scorecard(session, actor, "default",
+                                        ScorecardUpdate(definition=document))  # fmt: skip
+            scorecards.publish(session, actor, "default")
+            session.flush()
+            t.time("rescore_all (20 measures, published)",
+                   lambda: service.rescore_all(session, actor, **kw))  # fmt: skip
+        with rolled_back(sessions) as session:
             features = churn_features.feature_keys(session)
             history = t.time("training frame: load_history",
                              lambda: load_history(session, columns=features, **kw))  # fmt: skip
@@ -232,9 +250,28 @@ def measure(url: str, data_dir: Path, today: date) -> Timings:
             result = t.time("rescore_all with churn risk",
                             lambda: service.rescore_all(session, actor, **kw))  # fmt: skip
             t.facts["churn_scored"] = result.churn_scored
+        with rolled_back(sessions) as session, _publishing_any_model():
+            # This data's churn is random, so its model is (rightly) refused and the step
+            # above scores no churn risk; published anyway here, to time that path too.
+            churn.train(session, actor, horizon_days=90, **kw)
+            session.flush()
+            result = t.time("rescore_all with a published churn model (forced)",
+                            lambda: service.rescore_all(session, actor, **kw))  # fmt: skip
+            t.facts["forced_churn_scored"] = result.churn_scored
     finally:
         engine.dispose()
     return t
+
+
+@contextmanager
+def _publishing_any_model() -> Iterator[None]:
+    """Lower the publication threshold (AUC) to 0 for the duration."""
+    saved = churn_training.MIN_AUC
+    churn_training.MIN_AUC = 0.0
+    try:
+        yield
+    finally:
+        churn_training.MIN_AUC = saved
 
 
 def report(engine: str, version: str, sizes: dict[str, int], t: Timings) -> str:
@@ -256,7 +293,7 @@ def report(engine: str, version: str, sizes: dict[str, int], t: Timings) -> str:
     ]
     for name, seconds in steps.items():
         budget = ""
-        if name.startswith("rescore_all"):
+        if name.startswith("rescore_all") and "(forced)" not in name:  # the issue's budget
             budget = f"{BUDGETS['rescore']:.0f} s " + (
                 "✓" if seconds <= BUDGETS["rescore"] else "✗"
             )
@@ -268,7 +305,8 @@ def report(engine: str, version: str, sizes: dict[str, int], t: Timings) -> str:
     lines.append(
         f"Model: {t.facts.get('model_status')} (AUC {t.facts.get('model_auc')}); "
         f"{t.facts.get('scored_accounts', 0):,} accounts scored; "
-        f"{t.facts.get('churn_scored', 0):,} churn-risk rows."
+        f"{t.facts.get('churn_scored', 0):,} churn-risk rows; with the model published anyway "
+        f"{t.facts.get('forced_churn_scored', 0):,}."
     )
     return "\n".join(lines)
 
@@ -281,7 +319,15 @@ def main() -> None:
     parser.add_argument("--database", help="reuse a database built earlier (its URL)")
     parser.add_argument("--data-dir", type=Path, help="with --database: its usage store")
     parser.add_argument("--no-docs", action="store_true", help="do not touch docs/benchmarks.md")
+    parser.add_argument(
+        "--build-only",
+        action="store_true",
+        help="with --database/--data-dir: build the company and usage store there, then stop",
+    )
     args = parser.parse_args()
+    if args.build_only:
+        build_into(args)
+        return
     today = local_today(ZONE)
     sizes = {"accounts": args.accounts, "activities": args.activities}
     with _database(args) as (url, data_dir):
@@ -314,6 +360,22 @@ def main() -> None:
     if not args.no_docs:
         update_section("Health scores and churn model (issue 6: C4)", f"health-{args.engine}", body)
     console.print(body)
+
+
+def build_into(args: argparse.Namespace) -> None:
+    """Build the data once into ``--database``/``--data-dir`` so that runs can reuse it."""
+    if not (args.database and args.data_dir):
+        raise SystemExit("--build-only needs --database and --data-dir")
+    started = time.perf_counter()
+    build(args.database, Sizes(args.accounts, args.activities), seed=SEED,
+          run_analyze=True, console=console)  # fmt: skip
+    engine = build_engine(args.database)
+    with Session(engine) as session:
+        ids = [str(i) for i in session.scalars(select(Account.id))]
+    engine.dispose()
+    rows = write_usage(args.data_dir, ids, local_today(ZONE), SEED)
+    console.print(f"Built {len(ids):,} accounts and {rows:,} usage rows in "
+                  f"{time.perf_counter() - started:.0f} s")  # fmt: skip
 
 
 @contextmanager

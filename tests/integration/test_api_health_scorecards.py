@@ -122,6 +122,15 @@ def test_signals_scores_and_rescore(
     assert nps["value"] == 9.0
     assert nps["points"] == 100.0
     assert nps["observed_on"] == (day - timedelta(days=10)).isoformat()
+    # Stored compactly, the explanation is read in full: names, group and weight come
+    # from the version's definition, on the API and on Account 360 alike.
+    assert (nps["name_en"], nps["group"], nps["imputed"]) == ("NPS (latest)", "engagement", False)
+    assert detail["explanation"]["changes"] == []
+    panel = app_client.get(f"/api/v1/accounts/{account.id}/health").json()
+    shown = [m for g in panel["groups"] for m in g["measures"] if m["key"] == nps["key"]]
+    assert [(m["name_en"], m["value"], m["points"], m["weight"]) for m in shown] == [
+        (nps["name_en"], 9.0, 100.0, nps["weight"])
+    ]
     assert app_client.get("/api/v1/health/scores", params={"band": "purple"}).status_code == 422
     dropped = app_client.get("/api/v1/health/scores", params={"dropped_by": 5, "days": 7})
     assert dropped.json()["items"] == []

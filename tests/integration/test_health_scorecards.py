@@ -19,6 +19,7 @@ from kizuna.config import Settings
 from kizuna.db.session import Database
 from kizuna.health import schedule, scorecards, service, snapshots
 from kizuna.health.definition import default_definition
+from kizuna.health.explain import expanded
 from kizuna.health.schemas import AppliesTo, ScorecardCreate, ScorecardUpdate
 from kizuna.jobs.runner import Worker
 from kizuna.jobs.schedules import ensure_default_schedules
@@ -213,12 +214,13 @@ def test_rescore_scores_customers_explains_and_tracks_change(
     assert set(scores) == {accounts["A"].id, accounts["B"].id}  # C's stale score is gone
     a = scores[accounts["A"].id]
     assert (a.score, a.band, a.score_7d_ago, a.change_7d) == (100.0, "green", 60.0, 40.0)
-    measure = a.explanation["measures"][0]
+    explanation = expanded(a.explanation, scorecards.active_scorecards(session)[0].definition)
+    measure = explanation["measures"][0]
     assert (measure["value"], measure["points"], measure["contribution"]) == (10.0, 100.0, 100.0)
     assert (measure["previous_value"], measure["previous_points"]) == (6.0, 60.0)
     assert measure["observed_on"] == (TODAY - timedelta(days=3)).isoformat()
-    assert a.explanation["changes"] == [{"key": "nps", "delta": 40.0}]
-    assert a.explanation["previous_on"] == WEEK_AGO.isoformat()
+    assert explanation["changes"] == [{"key": "nps", "delta": 40.0}]
+    assert explanation["previous_on"] == WEEK_AGO.isoformat()
 
     history = {(h.account_id, h.scored_on): h for h in session.scalars(select(HealthScoreHistory))}
     assert history[(accounts["A"].id, WEEK_AGO)].version_id == version_1  # kept

@@ -53,9 +53,10 @@ def test_since_frame_equals_full_frame(session: Session, tmp_path: Path, since: 
     assert len(part.participations) < len(full.participations)
     assert len(part.activities["dm"]) <= len(full.activities["dm"])
     assert len(part.activities["kickoff"]) < len(full.activities["kickoff"])
-    assert len(part.usage[("days_since_last", "day")].timeline) < len(
-        full.usage[("days_since_last", "day")].timeline
-    )
+    # Every usage series, with a fill value (events: the newest older row per account
+    # stands for "had an earlier row") or without.
+    for series in [("days_since_last", "day"), ("events", "week"), ("active_users", "month")]:
+        assert len(part.usage[series].timeline) < len(full.usage[series].timeline), series
     assert part.daily_usage is not None
     assert full.daily_usage is not None
     assert len(part.daily_usage) < len(full.daily_usage)

@@ -3,18 +3,25 @@ contributions, bands, missing rules, coverage; definition errors naming the path
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import numpy as np
+import orjson
 import pytest
 
 from kizuna.health.definition import Definition, default_definition, validate_definition
-from kizuna.health.explain import explanation, history_measures, prepare
+from kizuna.health.explain import expanded, explanation_documents, history_documents, prepare
 from kizuna.health.scoring import score_frame
 from kizuna.health.signals.frame import SignalFrame
 from kizuna.kit.errors import Invalid
 
 NAN = float("nan")
+
+
+def loads(fragment: orjson.Fragment) -> Any:
+    """The document a JSON column stores for ``fragment``."""
+    return orjson.loads(orjson.dumps(fragment))
 
 
 def frame(**columns: list[float]) -> SignalFrame:
@@ -215,15 +222,12 @@ def test_explanation_has_every_measure_and_what_changed() -> None:
     )
     f = frame(x=[6], y=[NAN])
     prepared = prepare(d, f, score_frame(d, f))
-    assert history_measures(d, prepared, 0) == {"a": [6.0, 60.0], "b": [None, 0.0]}
-    out = explanation(
-        d,
-        prepared,
-        0,
-        previous={"a": [8.0, 80.0], "b": [None, 0.0]},
-        previous_on=None,
-        previous_score=40.0,
-    )
+    assert loads(history_documents(d, prepared)[0]) == {"a": [6.0, 60.0], "b": [None, 0.0]}
+    previous = (date(2026, 11, 16), 40.0, {"a": [8.0, 80.0], "b": [None, 0.0]})
+    (document,) = explanation_documents(d, prepared, scorecard="s", version=2, previous=[previous])
+    out = expanded(loads(document), d)
+    assert (out["scorecard"], out["version"], out["previous_on"]) == ("s", 2, "2026-11-16")
+    assert out["previous_score"] == 40.0
     a, b = out["measures"]
     assert (a["value"], a["points"], a["contribution"], a["observed_on"]) == (
         6.0,

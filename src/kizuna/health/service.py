@@ -23,12 +23,15 @@ from kizuna.auth.permissions import Permission
 from kizuna.db.paging import SortField, keyset_page
 from kizuna.health import expansion, schedule, scorecards, snapshots
 from kizuna.health.churn import service as churn
+from kizuna.health.definition import validate_definition
+from kizuna.health.explain import expanded
 from kizuna.health.schemas import ScoreDetail, ScoreOut
 from kizuna.health.scorecards import Active
 from kizuna.health.scoring import BANDS
 from kizuna.health.signals.history import History, load_history
 from kizuna.health.signals.outcomes import customer_at
 from kizuna.kit.errors import FieldProblem, Invalid, NotFound
+from kizuna.kit.memory import collect_young_only
 from kizuna.kit.pagination import Page
 from kizuna.models.account import Account
 from kizuna.models.health import HealthScore, HealthScorecard, HealthScorecardVersion
@@ -97,6 +100,11 @@ def rescore_all(
     with its explanation, today's history row, then churn risk and expansion signals.
     Accounts that are not customers lose their current score."""
     actor.require(Permission.HEALTH_ADMIN)
+    with collect_young_only():
+        return _rescore_all(session, data_dir=data_dir, zone=zone, today=today)
+
+
+def _rescore_all(session: Session, *, data_dir: Path, zone: str, today: date) -> RescoreResult:
     started = time.perf_counter()
     result = RescoreResult(today=today)
     # One history load serves the scorecards, churn scoring and expansion: the union of
@@ -236,12 +244,13 @@ def get_score(session: Session, actor: Actor, account_id: uuid.UUID) -> ScoreDet
     """The account's current score with its explanation (NotFound when it has none)."""
     actor.require(Permission.HEALTH_READ)
     access_account(session, actor, account_id)
-    row = session.execute(_score_select().where(HealthScore.account_id == account_id)).first()
+    stmt = _score_select().add_columns(HealthScorecardVersion.definition)
+    row = session.execute(stmt.where(HealthScore.account_id == account_id)).first()
     if row is None:
         raise NotFound("no health score for this account", code="not_scored")
     return ScoreDetail(
         **_score_out(row).model_dump(),
-        explanation=row[0].explanation,
+        explanation=expanded(row[0].explanation, validate_definition(row[4])),
         computed_at=row[0].computed_at,
     )
 

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cached_property
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -22,7 +21,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from kizuna.db.bulk import insert_rows
-from kizuna.health.explain import Prepared, explanation, history_measures, prepare
+from kizuna.health.explain import (
+    Prepared,
+    Previous,
+    explanation_documents,
+    history_documents,
+    prepare,
+)
 from kizuna.health.scorecards import Active
 from kizuna.health.scoring import Scored, score_frame
 from kizuna.health.signals.frame import SignalFrame
@@ -90,9 +95,9 @@ def write_history(session: Session, batches: Sequence[Batch], days: Sequence[dat
         session.execute(delete(HealthScoreHistory).where(HealthScoreHistory.scored_on.in_(days)))
     rows = []
     for b in batches:
-        prepared = b.prepared
         days = b.frame.as_of.astype("datetime64[D]").astype(object).tolist()
         scores = [_score(x) for x in b.scored.score.tolist()]
+        measures = history_documents(b.active.definition, b.prepared)
         rows += [
             {
                 "account_id": uuid.UUID(b.frame.account_ids[i]),
@@ -100,7 +105,7 @@ def write_history(session: Session, batches: Sequence[Batch], days: Sequence[dat
                 "version_id": b.active.version.id,
                 "score": scores[i],
                 "band": str(b.scored.band[i]),
-                "measures": history_measures(b.active.definition, prepared, i),
+                "measures": measures[i],
             }
             for i in range(len(b.frame))
         ]
@@ -108,9 +113,7 @@ def write_history(session: Session, batches: Sequence[Batch], days: Sequence[dat
     return len(rows)
 
 
-def previous_rows(
-    session: Session, today: date, days: int = LOOKBACK
-) -> dict[str, tuple[date, float | None, dict[str, Any]]]:
+def previous_rows(session: Session, today: date, days: int = LOOKBACK) -> dict[str, Previous]:
     """Per account, the latest history row on or before ``today - days`` (within a week
     before that): (day, score, measures)."""
     target = today - timedelta(days=days)
@@ -136,38 +139,34 @@ def write_latest(session: Session, batches: Sequence[Batch], today: date) -> int
     now = utc_now()
     rows = []
     for b in batches:
-        prepared = b.prepared
+        accounts = [str(a) for a in b.frame.account_ids]
+        before: list[Previous | None] = [previous.get(a) for a in accounts]
         scores = [_score(x) for x in b.scored.score.tolist()]
-        for i in range(len(b.frame)):
-            account = str(b.frame.account_ids[i])
-            before = previous.get(account)
+        bands = [str(x) for x in b.scored.band]
+        explanations = explanation_documents(
+            b.active.definition,
+            b.prepared,
+            scorecard=b.active.scorecard.key,
+            version=b.active.version.number,
+            previous=before,
+        )
+        for i, (account, prior) in enumerate(zip(accounts, before, strict=True)):
             score = scores[i]
-            earlier = before[1] if before else None
+            earlier = prior[1] if prior else None
             rows.append(
                 {
                     "account_id": uuid.UUID(account),
                     "version_id": b.active.version.id,
                     "scored_on": today,
                     "score": score,
-                    "band": str(b.scored.band[i]),
+                    "band": bands[i],
                     "score_7d_ago": earlier,
                     "change_7d": (
                         round(score - earlier, 2)
                         if score is not None and earlier is not None
                         else None
                     ),
-                    "explanation": {
-                        "scorecard": b.active.scorecard.key,
-                        "version": b.active.version.number,
-                        **explanation(
-                            b.active.definition,
-                            prepared,
-                            i,
-                            previous=before[2] if before else None,
-                            previous_on=before[0] if before else None,
-                            previous_score=earlier,
-                        ),
-                    },
+                    "explanation": explanations[i],
                     "computed_at": now,
                 }
             )

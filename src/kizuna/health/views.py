@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 from kizuna.account.service import access_account
 from kizuna.auth.actor import Actor
 from kizuna.auth.permissions import Permission
+from kizuna.health.definition import validate_definition
+from kizuna.health.explain import COMPACT, expanded
 from kizuna.health.signals.catalogue import SignalSpec, available_signals
 from kizuna.models.health import (
     ChurnModel,
@@ -193,6 +195,7 @@ def explain(
 
     Pure: the explanation carries the numbers, the definition the names and groups.
     """
+    explanation = _full(explanation, definition)
     defined = {m.get("key"): m for m in definition.get("measures", [])}
     by_group: dict[str, list[MeasureView]] = defaultdict(list)
     for item in explanation.get("measures", []):
@@ -217,6 +220,14 @@ def explain(
     for key, measures in by_group.items():  # measures of groups the definition lacks
         groups.append(GroupView(key, key or "—", key or "—", 0.0, None, measures))
     return groups
+
+
+def _full(explanation: dict[str, Any], definition: dict[str, Any]) -> dict[str, Any]:
+    """The explanation in full (``explain.expanded``: stored compactly, it needs the
+    definition of the version it was scored with, validated as the rescore did)."""
+    if explanation.get("form") != COMPACT:
+        return explanation
+    return expanded(explanation, validate_definition(definition))
 
 
 def _age(today: date, observed: date | None, *, state: bool) -> int | None:

@@ -18,7 +18,6 @@ objects, a larger SQLite page cache, and UUIDs spilled as integers.
 from __future__ import annotations
 
 import copyreg
-import gc
 import pickle
 import tempfile
 import uuid
@@ -39,6 +38,7 @@ from kizuna.importing.rowprep import Prepared, Problem, RowPreparer
 from kizuna.importing.sources import Source
 from kizuna.importing.spec import SPECS, KindSpec
 from kizuna.importing.write import Batch, ChunkWriter, Counts
+from kizuna.kit.memory import collect_young_only
 
 CHUNK = 5_000
 SQLITE_CACHE_KIB = 128 * 1024  # the page cache of the import's SQLite connection
@@ -124,7 +124,7 @@ class Importer:
         """Check every row; write when asked and the file is clean (or bad rows skipped)."""
         outcome = Outcome()
         with (
-            _collect_young_only(),
+            collect_young_only(),
             _sqlite_cache(self.session),
             tempfile.TemporaryFile(prefix="kizuna-import-") as spill,
         ):
@@ -279,28 +279,6 @@ def _sqlite_cache(session: Session) -> Iterator[None]:
         yield
     finally:
         connection.exec_driver_sql(f"PRAGMA cache_size = {before}")
-
-
-@contextmanager
-def _collect_young_only() -> Iterator[None]:
-    """Keep the garbage collector's full passes to the objects this import creates.
-
-    An import allocates millions of short-lived containers, which set off full
-    collections, and each full pass walks every object the process holds (modules, ORM
-    metadata, the app): a fifth of the time of a large import. ``gc.freeze`` takes the
-    objects that exist now out of the collector's view until the import ends (should one
-    of them become cyclic garbage meanwhile, it is collected after the import). Left
-    alone when something else froze objects already: a pre-forking server, or another
-    import running in the same process.
-    """
-    if gc.get_freeze_count():
-        yield
-        return
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 def _chunks(rows: Iterator[Any]) -> Iterator[list[Any]]:

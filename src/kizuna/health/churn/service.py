@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from kizuna.audit import service as audit
 from kizuna.auth.actor import Actor
 from kizuna.auth.permissions import Permission
+from kizuna.db.bulk import insert_rows
 from kizuna.health.churn import features as feature_matrix
 from kizuna.health.churn import observations
 from kizuna.health.churn import train as fitting
@@ -247,21 +248,25 @@ def score_accounts(
     probabilities = fitted.predict(x) if ids.size else np.empty(0)
     reasons = fitting.top_reasons(fitted, x)
     now = utc_now()
-    session.add_all(
-        ChurnRisk(
-            account_id=uuid.UUID(str(account)),
-            model_id=model.id,
-            scored_on=today,
-            probability=float(probability),
-            reasons=[
-                {"feature": f, "value": None if np.isnan(v) else v, "contribution": c}
-                for f, v, c in why
-            ],
-            computed_at=now,
-        )
-        for account, probability, why in zip(ids, probabilities, reasons, strict=True)
+    # One bulk insert (``db.bulk``): an ORM object per account cost ~0.1 ms each.
+    insert_rows(
+        session,
+        ChurnRisk.__table__,
+        [
+            {
+                "account_id": uuid.UUID(str(account)),
+                "model_id": model.id,
+                "scored_on": today,
+                "probability": float(probability),
+                "reasons": [
+                    {"feature": f, "value": None if np.isnan(v) else v, "contribution": c}
+                    for f, v, c in why
+                ],
+                "computed_at": now,
+            }
+            for account, probability, why in zip(ids, probabilities, reasons, strict=True)
+        ],
     )
-    session.flush()
     return int(ids.size)
 
 

@@ -145,9 +145,8 @@ def load_history(
         return _cutoff(since, max(REACH[s].days for s in sources), offset)
 
     if sets:
-        found = src.load_activities(
-            session, lookup, offset, sets, cutoff(*(f"activity:{s}" for s in sets))
-        )
+        cutoffs = {name: cutoff(f"activity:{name}") for name in sets}
+        found = src.load_activities(session, lookup, offset, sets, cutoffs)
         history.activities.update(found)
     if "participations" in wanted.sources:
         history.participations = src.load_participations(
@@ -294,14 +293,16 @@ def _daily_usage(data_dir: Path, lookup: _Lookup, since: date | None) -> Timelin
 
 
 def _daily_since(path: Path, cut: date) -> pa.Table:
+    """The days from ``cut`` on and each account's first and last day before. The file is
+    named in both halves: a CTE reading it once cost DuckDB more than two scans (0.2 s
+    against 0.12 s for two years of 10 k accounts)."""
     with duckdb.connect() as con:
         return con.sql(
             """
-            WITH store AS (SELECT account_id, day, n FROM read_parquet($path))
-            SELECT account_id, day, n FROM store WHERE day >= $cut
+            SELECT account_id, day, n FROM read_parquet($path) WHERE day >= $cut
             UNION ALL
             SELECT account_id, unnest([min(day), max(day)]) AS day, 0 AS n
-            FROM store WHERE day < $cut GROUP BY account_id
+            FROM read_parquet($path) WHERE day < $cut GROUP BY account_id
             """,
             params={"path": str(path), "cut": cut},
         ).to_arrow_table()
@@ -314,40 +315,71 @@ def _usage_series(
     wanted: set[tuple[str, str]],
     since: date | None = None,
 ) -> dict[tuple[str, str], UsageSeries]:
-    """The wanted series. With ``since``, a grain whose wanted metrics have no fill value
-    (``days_since_last``, ratios, changes: a missing period stays missing) is read from
-    the last period complete before ``since`` on: such a signal reads only its own period.
-    A series with a fill value also asks whether the account had any earlier row, so its
-    grain is read whole."""
+    """The wanted series; with ``since``, only what as-of days ≥ ``since`` can see
+    (``_values_since``)."""
     metrics = {m.key: m for m in session.scalars(select(UsageMetric))}
     out: dict[tuple[str, str], UsageSeries] = {}
-    for grain in GRAINS:
-        keys = sorted(m for m, g in wanted if g == grain and m in metrics)
-        path = data_dir / "usage" / f"values-{grain}.parquet"
-        if not keys or not path.exists():
-            continue
-        kinds = {key: KINDS.get(metrics[key].kind) for key in keys}
-        # Only the wanted metrics' rows (the file holds every metric of the grain).
-        filters: list[tuple[str, str, Any]] = [("metric", "in", keys)]
-        if since is not None and all(k is None or k.fill is None for k in kinds.values()):
-            first, _ = last_complete(grain, np.array([day_number_of(since)], np.int64))
-            filters.append(("period", ">=", from_days(first)[0].item()))
-        # Read as dictionaries: ids stay small integers instead of millions of strings.
-        table = pq.read_table(
-            path,
-            columns=["metric", "account_id", "period", "value"],
-            read_dictionary=["metric", "account_id"],
-            filters=filters,
-        )
-        columns = _columns(table, lookup, "period", "value")
-        names, metric = _dictionary(table["metric"])
-        present = ~np.isnan(columns.values)
-        for key in keys:
-            kind = kinds[key]
-            mine = (metric == (names.index(key) if key in names else -1)) & present
-            timeline = Timeline.of(columns.accounts[mine], columns.days[mine], columns.values[mine])
-            out[(key, grain)] = UsageSeries(grain, kind.fill if kind else None, timeline)
+    with duckdb.connect() as con:
+        for grain in GRAINS:
+            keys = sorted(m for m, g in wanted if g == grain and m in metrics)
+            path = data_dir / "usage" / f"values-{grain}.parquet"
+            if not keys or not path.exists():
+                continue
+            kinds = {key: KINDS.get(metrics[key].kind) for key in keys}
+            if since is None:
+                table = _values_whole(path, keys)
+            else:
+                filled = [
+                    key for key, kind in kinds.items() if kind is not None and kind.fill is not None
+                ]
+                first, _ = last_complete(grain, np.array([day_number_of(since)], np.int64))
+                table = _values_since(con, path, keys, filled, from_days(first)[0].item())
+            columns = _columns(table, lookup, "period", "value")
+            names, metric = _dictionary(table["metric"])
+            present = ~np.isnan(columns.values)
+            for key in keys:
+                kind = kinds[key]
+                mine = (metric == (names.index(key) if key in names else -1)) & present
+                timeline = Timeline.of(
+                    columns.accounts[mine], columns.days[mine], columns.values[mine]
+                )
+                out[(key, grain)] = UsageSeries(grain, kind.fill if kind else None, timeline)
     return out
+
+
+def _values_whole(path: Path, keys: list[str]) -> pa.Table:
+    """Every row of the wanted metrics (the file holds every metric of its grain), read as
+    dictionaries: ids stay small integers instead of millions of strings."""
+    return pq.read_table(
+        path,
+        columns=["metric", "account_id", "period", "value"],
+        read_dictionary=["metric", "account_id"],
+        filters=[("metric", "in", keys)],
+    )
+
+
+def _values_since(
+    con: duckdb.DuckDBPyConnection, path: Path, keys: list[str], filled: list[str], cut: date
+) -> pa.Table:
+    """The wanted metrics' rows of periods from ``cut`` (the last period complete before
+    ``since``) on — the only periods an as-of day ≥ ``since`` looks up — plus, for the
+    metrics with a fill value (``filled``), each account's newest row with a value before
+    ``cut``. A period without a row reads as the fill once the account has an earlier row
+    and the store reaches that period (``builtins.lookup_period``): that one row answers
+    "an earlier row" for every period ≥ ``cut`` exactly as the whole series does, and the
+    newest row of the store is still read. One DuckDB query (the file named in both halves,
+    as in ``_daily_since``) instead of a million rows per series turned into a timeline."""
+    return con.sql(
+        """
+        SELECT metric, account_id, period, value FROM read_parquet($path)
+        WHERE list_contains($keys, metric) AND period >= $cut
+        UNION ALL
+        SELECT metric, account_id, max(period), arg_max(value, period) FROM read_parquet($path)
+        WHERE list_contains($filled, metric) AND period < $cut AND NOT isnan(value)
+        GROUP BY metric, account_id
+        """,
+        params={"path": str(path), "keys": keys, "filled": filled, "cut": cut},
+    ).to_arrow_table()
 
 
 @dataclass(frozen=True)
