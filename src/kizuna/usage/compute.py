@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from kizuna.analytics.connect import EngineName, connect
@@ -28,6 +28,7 @@ from kizuna.analytics.snapshot import Context, Snapshot, compute
 from kizuna.analytics.sources import EVENT_COLUMNS, EVENT_SCHEMA, GRAINS, Grain, period_start
 from kizuna.auth.actor import Actor
 from kizuna.auth.permissions import Permission
+from kizuna.db.bulk import insert_rows
 from kizuna.kit.clock import today as local_today
 from kizuna.kit.clock import utc_now
 from kizuna.models.account import Account
@@ -165,8 +166,8 @@ def record(session: Session, plan: Plan, snapshot: Snapshot, seconds: float) -> 
     ]
     known = {str(a) for a in session.scalars(select(Account.id))}
     rows = [_typed(r) for r in rows if r["account_id"] in known]
-    if rows:
-        session.execute(insert(UsageMetricLatest), rows)
+    # One driver executemany / COPY (``db.bulk``): tens of thousands of rows.
+    insert_rows(session, UsageMetricLatest.__table__, rows)
     state = pipeline.state(session)
     if state.events_stored == plan.events_marker:
         state.dirty_since = None  # nothing was stored while we computed
