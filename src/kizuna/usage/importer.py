@@ -27,7 +27,7 @@ from kizuna.kit.errors import Invalid
 from kizuna.models.usage import EventSource
 from kizuna.usage import pipeline
 from kizuna.usage.sources import SourceKey
-from kizuna.usage.store import EventStore, RejectedRows, new_connection
+from kizuna.usage.store import EventStore, RejectedRows, new_connection, scalar
 
 Format = Literal["csv", "parquet"]
 Progress = Callable[[str, int, int | None], None]
@@ -226,7 +226,7 @@ def _normalise(con: duckdb.DuckDBPyConnection, key: SourceKey | None) -> int:
     for view, checked in (("kz_rows", True), ("kz_clean", False)):
         columns = _columns(present, key, checked=checked)
         con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {columns} FROM kz_mapped")  # noqa: S608
-    return _count(con, "SELECT count(*) FROM kz_mapped")
+    return scalar(con, "SELECT count(*) FROM kz_mapped")
 
 
 def _columns(present: dict[str, str], key: SourceKey | None, *, checked: bool) -> str:
@@ -275,7 +275,7 @@ def _problems(con: duckdb.DuckDBPyConnection, result: ImportResult) -> None:
         for condition, field_, code, message in CHECKS
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE kz_problems AS {union}")
-    result.bad_rows = _count(con, "SELECT count(DISTINCT kz_row) FROM kz_problems")
+    result.bad_rows = scalar(con, "SELECT count(DISTINCT kz_row) FROM kz_problems")
     rows = con.execute(
         "SELECT kz_row, field, code, message FROM kz_problems ORDER BY kz_row, field LIMIT ?",
         [MAX_PROBLEMS],
@@ -283,8 +283,3 @@ def _problems(con: duckdb.DuckDBPyConnection, result: ImportResult) -> None:
     result.problems = [
         {"row": int(r[0]), "field": r[1], "code": r[2], "message": r[3]} for r in rows
     ]
-
-
-def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
-    row = con.execute(sql).fetchall()
-    return int(row[0][0]) if row else 0

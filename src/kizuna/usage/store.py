@@ -211,10 +211,10 @@ class EventStore:
         (a duplicate, or a collision) are the strings compared."""
         grouped = "SELECT 1 FROM {relation} GROUP BY {by} HAVING count(*) > 1"
         hashed = grouped.format(relation=relation, by=f"hash({key}, message_id)")
-        if not _scalar(con, f"SELECT count(*) FROM ({hashed})"):  # noqa: S608
+        if not scalar(con, f"SELECT count(*) FROM ({hashed})"):  # noqa: S608
             return False
         exact = grouped.format(relation=relation, by=f"{key}, message_id")
-        return bool(_scalar(con, f"SELECT count(*) FROM ({exact})"))  # noqa: S608
+        return bool(scalar(con, f"SELECT count(*) FROM ({exact})"))  # noqa: S608
 
     @staticmethod
     def summarise(con: duckdb.DuckDBPyConnection, relation: str) -> Summary:
@@ -388,9 +388,11 @@ def _month_name(number: int) -> str:
     return f"{number // 100:04d}-{number % 100:02d}"
 
 
-def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
-    row = con.execute(sql).fetchone()
-    return int(row[0]) if row and row[0] is not None else 0
+def scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    """The integer a one-value query gives (0 for NULL); the result is read to its end,
+    so the connection is free for a streaming query next."""
+    rows = con.execute(sql).fetchall()
+    return int(rows[0][0]) if rows and rows[0][0] is not None else 0
 
 
 def _quote(text: str) -> str:
