@@ -3,6 +3,7 @@ test: two accounts, a few events around JST midnight, seats that change mid-peri
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
 import pyarrow as pa
@@ -53,8 +54,11 @@ CATALOGUE = [
 ]
 
 
-def events_table(until: datetime | None = None) -> pa.Table:
-    rows = [e for e in EVENTS if until is None or e[6] < until]
+Event = tuple[str, str, str | None, str | None, str | None, str | None, datetime, str]
+
+
+def events_table(until: datetime | None = None, extra: Sequence[Event] = ()) -> pa.Table:
+    rows = [e for e in [*EVENTS, *extra] if until is None or e[6] < until]
     received = datetime(2026, 2, 4, tzinfo=UTC)
     return pa.table(
         {

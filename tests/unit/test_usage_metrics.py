@@ -7,9 +7,10 @@ from datetime import date, datetime
 import pytest
 
 import usage_data as d
+from kizuna.analytics import snapshot
 from kizuna.analytics.connect import connect
 from kizuna.analytics.metrics import MetricSpec, check_params
-from kizuna.analytics.snapshot import Snapshot, compute
+from kizuna.analytics.snapshot import compute
 
 W = "week"
 
@@ -108,7 +109,7 @@ def test_incremental_equals_full() -> None:
             today=d.TODAY,
             utc_offset_seconds=d.JST,
             since=date(2026, 1, 20),
-            previous=Snapshot(first.values, first.daily),
+            previous=first,
         )
         full = compute(
             engine,
@@ -120,6 +121,44 @@ def test_incremental_equals_full() -> None:
         )
     assert d.as_dict(later.values) == d.as_dict(full.values)
     assert sorted(later.daily.to_pylist(), key=str) == sorted(full.daily.to_pylist(), key=str)
+    assert later.actors.to_pylist() == full.actors.to_pylist()
+
+
+def test_accounts_in_blocks_give_the_same_values(
+    values: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Accounts are computed a block at a time; one account per block changes nothing."""
+    monkeypatch.setattr(snapshot, "BLOCK", 1)
+    with connect("duckdb") as engine:
+        raw = engine.from_arrow("raw", d.events_table())
+        one_by_one = compute(
+            engine, d.CATALOGUE, raw, d.context(), today=d.TODAY, utc_offset_seconds=d.JST
+        )
+    assert d.as_dict(one_by_one.values) == values
+
+
+def test_an_event_without_ids_is_no_user_and_later_days_count_for_their_week() -> None:
+    extra = [
+        # Neither a user id nor an anonymous id: an event of B, but nobody's.
+        ("x1", "track", "Login", None, None, "gB", d.jst(date(2026, 2, 3), 10), "{}"),
+        # Friday, after today (Wednesday Feb 4): in this week and month, on no day yet.
+        ("x2", "track", "Login", "uB1", None, "gB", d.jst(date(2026, 2, 6), 10), "{}"),
+    ]
+    with connect("duckdb") as engine:
+        raw = engine.from_arrow("raw", d.events_table(extra=extra))
+        got = d.as_dict(
+            compute(
+                engine, d.CATALOGUE, raw, d.context(), today=d.TODAY, utc_offset_seconds=d.JST
+            ).values
+        )
+    week, month = date(2026, 2, 2), date(2026, 2, 1)
+    assert got[("events", "day", d.B, date(2026, 2, 3))] == 2
+    assert got[("active_users", "day", d.B, date(2026, 2, 3))] == 1
+    assert max(k[3] for k in got if k[:3] == ("events", "day", d.B)) == d.TODAY
+    assert got[("events", W, d.B, week)] == 3
+    assert got[("active_users", W, d.B, week)] == 1
+    assert got[("active_days", W, d.B, week)] == 2
+    assert got[("events", "month", d.B, month)] == 3
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,9 @@
 """The analytics engine: an Ibis backend on embedded DuckDB (default) or on Spark.
 
-Everything engine-specific lives here. Metric code builds Ibis expressions over the
-tables this module hands out, so one definition runs on both engines. Three operations
-need engine-specific code: registering Arrow tables, reading Parquet, and staging an
-intermediate result (a temporary table in DuckDB, a cached DataFrame in Spark) so that
-several metrics can read it without recomputing it.
+Everything engine-specific lives here. ``sources`` builds Ibis expressions over the
+tables this module hands out, so one definition runs on both engines; what differs is
+here: registering Arrow tables, reading Parquet, executing, the stand-in for an actor id
+and the OR of day bits.
 """
 
 from __future__ import annotations
@@ -86,19 +85,6 @@ class Engine:
             self._staged.append(name)
         return self._table(name)
 
-    def stage(self, prefix: str, expr: ir.Table) -> ir.Table:
-        """Compute ``expr`` once and keep the result for the expressions that follow."""
-        name = self._name(prefix)
-        sql = self.backend.compile(expr)
-        if self.name == "duckdb":
-            self.backend.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
-        else:
-            frame = self._spark.sql(sql).persist()
-            frame.count()
-            frame.createOrReplaceTempView(name)
-            self._staged.append(name)
-        return self._table(name)
-
     def distinct_key(self, value: ir.StringValue) -> ir.Value:
         """A stand-in for ``value`` where only equality matters (counting distinct users).
 
@@ -110,6 +96,22 @@ class Engine:
         if self.name == "duckdb":
             return _duckdb_hash(value)
         return value
+
+    @property
+    def actor_key(self) -> str:
+        """Names what ``distinct_key`` makes of an actor id, stored with the activity
+        words: words keyed differently cannot be merged with these."""
+        return "duckdb-hash64" if self.name == "duckdb" else "text"
+
+    def day_bits(self, bit: ir.IntegerValue) -> ir.Scalar:
+        """The OR of ``1 << bit`` over a group (an int64 of day bits). Ibis compiles
+        neither the shift nor the aggregate for Spark, so each engine's built-ins are
+        named here."""
+        if self.name == "duckdb":
+            shifted = ibis.literal(1, "int64") << bit
+        else:  # Spark reads a bare 1 as a 32-bit int, and Ibis drops a cast of a literal
+            shifted = _spark_shiftleft(_spark_bigint(1), bit)
+        return _bit_or(shifted)
 
     def to_arrow(self, expr: ir.Table) -> pa.Table:
         """Execute ``expr`` and return its rows."""
@@ -132,6 +134,21 @@ class Engine:
 @ibis.udf.scalar.builtin(name="hash")  # type: ignore[untyped-decorator]
 def _duckdb_hash(value: str) -> dt.UInt64:
     """DuckDB's built-in ``hash`` (Ibis's ``hash`` goes through a BIT cast)."""
+
+
+@ibis.udf.scalar.builtin(name="shiftleft")  # type: ignore[untyped-decorator]
+def _spark_shiftleft(value: int, bits: int) -> dt.Int64:
+    """Spark's ``shiftleft``."""
+
+
+@ibis.udf.scalar.builtin(name="bigint")  # type: ignore[untyped-decorator]
+def _spark_bigint(value: int) -> dt.Int64:
+    """Spark's ``bigint`` (a cast to a 64-bit int)."""
+
+
+@ibis.udf.agg.builtin(name="bit_or")  # type: ignore[untyped-decorator]
+def _bit_or(value: int) -> dt.Int64:
+    """``bit_or``: an aggregate of both DuckDB and Spark."""
 
 
 def connect(

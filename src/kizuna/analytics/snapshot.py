@@ -2,45 +2,68 @@
 
 :func:`compute` takes the raw event store (an engine table), the identity and contract
 context (Arrow tables) and the previous results, and returns every metric value per
-account and period, plus the daily roll-up the next run starts from.
+account and period, plus what the next run starts from.
 
-**Incremental**: with ``since`` (the first local day whose events changed, or whose
-values must move on, such as yesterday's "current period"), only periods that end on or
-after ``since`` are recomputed: the raw events are read from the start of the earliest
-such period, the daily roll-up of earlier days and the values of earlier periods are
-taken from ``previous``. Every kind is causal (a period's value depends only on events up
-to its end), which is what makes the result equal to a full recompute.
+Two halves. The engine (DuckDB, or Spark for event volumes beyond one machine) reads the
+events and reduces them, through the portable expressions of ``sources``, to two compact
+tables: the daily roll-up (account, day, event) and the actors' activity words (account,
+actor, 63 days as bits). Every kind is then computed from those on dense per-account day
+arrays (``grid``, numpy): that half works at the size of the output (accounts × days),
+where array arithmetic is much faster than joins, windows and self-joins in SQL, and it is
+one implementation whichever engine reduced the events.
+
+**Incremental**: with ``since`` (the first local day whose events changed) and
+``previous``, the engine reads the events from ``since`` on only; the roll-up and the
+words of earlier days come from ``previous``. The values of every period are then
+computed again from them, which is cheap at that scale and equal, by construction, to a
+full computation.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from datetime import date
 
-import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from kizuna.analytics.connect import Engine
-from kizuna.analytics.metrics import KINDS, AggregateFunction, Inputs, MetricSpec, with_defaults
+from kizuna.analytics.grid import (
+    BLOCK,
+    Block,
+    Frame,
+    Holdings,
+    Names,
+    Output,
+    Periods,
+    Rows,
+    Span,
+    Words,
+    as_filter,
+    day_number,
+    day_numbers,
+)
+from kizuna.analytics.metrics import KINDS, MetricSpec, with_defaults
 from kizuna.analytics.sources import (
     ACCOUNT_SCHEMA,
     GRAINS,
     IDENTITY_SCHEMA,
     SEAT_SCHEMA,
-    VALUE_SCHEMA,
+    WORD_DAYS,
+    WORD_ORIGIN,
     Grain,
-    calendar,
-    daily_actors,
+    actor_words,
     daily_rollup,
     daily_schema,
-    period_rows,
-    period_start,
     resolve_events,
-    truncate,
 )
+
+ACTOR_KEY = b"kizuna.actor_key"  # schema metadata of the words: what ``actor`` holds
 
 
 @dataclass(frozen=True)
@@ -69,17 +92,15 @@ class Context:
 @dataclass(frozen=True)
 class Snapshot:
     """``values``: metric, grain, account_id, period, value, sorted by grain, account,
-    metric and period. ``daily``: the roll-up (``sources.daily_schema`` of the properties
-    the catalogue sums), in no particular order. Metric, grain and account id
-    columns come dictionary-encoded."""
+    metric and period; metric, grain and account id come dictionary-encoded. ``daily``:
+    the roll-up (``sources.daily_schema`` of the properties the catalogue sums), in no
+    particular order. ``actors``: the activity words (``events``: the event filter of the
+    ``active_users`` metrics they serve, as a JSON list, [] for every event; account_id,
+    actor, word, bits), sorted by filter, account, actor and word."""
 
     values: pa.Table
     daily: pa.Table
-
-
-def cutoffs(since: date, grains: Sequence[Grain]) -> dict[Grain, date]:
-    """The first period start of each grain that an incremental run recomputes."""
-    return {g: period_start(since, g) for g in grains}
+    actors: pa.Table
 
 
 def compute(
@@ -93,134 +114,388 @@ def compute(
     since: date | None = None,
     previous: Snapshot | None = None,
 ) -> Snapshot:
-    """Every enabled metric of ``specs`` for every account and period up to ``today``.
+    """Every enabled metric of ``specs`` for every account and period up to ``today``:
+    :func:`reduce`, then :func:`evaluate`.
 
-    ``since=None`` (or no ``previous``) computes everything from scratch.
+    ``since=None`` (or no ``previous``, or one that lacks what this catalogue reads)
+    computes everything from the events.
     """
+    reduced = reduce(
+        engine,
+        specs,
+        raw_events,
+        context,
+        utc_offset_seconds=utc_offset_seconds,
+        since=since,
+        previous=previous,
+    )
+    daily, actors = reduced.history()
+    return Snapshot(evaluate(specs, reduced, context, today), daily, actors)
+
+
+class Reduced:
+    """The engine's half of a computation: the roll-up (account ids as integers) and the
+    activity words per event filter, ready for :func:`evaluate`. The words may still be
+    on their way (``pending``): they are waited for when first read, so that the roll-up's
+    metrics are computed meanwhile."""
+
+    def __init__(
+        self,
+        daily: pa.Table,
+        words: Mapping[Names, _SortedWords] | Future[dict[Names, _SortedWords]],
+        keys: _Keys,
+        actor_key: str,
+    ) -> None:
+        self.daily = daily
+        self.keys = keys
+        self.actor_key = actor_key
+        self._words = words
+
+    @property
+    def words(self) -> Mapping[Names, _SortedWords]:
+        if isinstance(self._words, Future):
+            self._words = self._words.result()
+        return self._words
+
+    def history(self) -> tuple[pa.Table, pa.Table]:
+        """What the next incremental run starts from: ``Snapshot.daily`` and
+        ``Snapshot.actors``."""
+        return self.daily_table(), self.actors_table()
+
+    def daily_table(self) -> pa.Table:
+        return self.keys.decode(self.daily)
+
+    def actors_table(self) -> pa.Table:
+        return _words_table(self.words, self.keys, self.actor_key)
+
+
+def reduce(
+    engine: Engine,
+    specs: Sequence[MetricSpec],
+    raw_events: ir.Table,
+    context: Context,
+    *,
+    utc_offset_seconds: int,
+    since: date | None = None,
+    previous: Snapshot | None = None,
+    background: Executor | None = None,
+) -> Reduced:
+    """Read the events (from ``since`` on, the rest from ``previous``) and reduce them to
+    the roll-up and the activity words on ``engine``. With ``background``, the words are
+    computed there while the caller goes on (``engine`` must stay open until they are
+    read)."""
     wanted = _wanted_properties(specs)
     properties = sorted(wanted)
-    if previous is not None and not set(daily_schema(properties).names) <= set(
-        previous.daily.column_names
-    ):
-        previous = None  # a roll-up without a property sum this catalogue reads
-    if previous is None:
-        since = None
-    grains = sorted({g for s in specs for g in s.grains}, key=GRAINS.index)
-    cut = cutoffs(since, grains) if since is not None else {}
-    scan_start = min(cut.values()) if cut else None
+    filters = sorted(
+        {as_filter(s.params.get("events")) for s in specs if KINDS[s.kind].reads == "actors"}
+    )
+    if previous is not None and not _continues(previous, properties, filters, engine.actor_key):
+        previous = None
+    if previous is None or since is None:
+        previous, since = None, None
 
     keys = _Keys(context)
     users = engine.from_arrow("users", keys.encode(context.users.cast(IDENTITY_SCHEMA)))
     groups = engine.from_arrow("groups", keys.encode(context.groups.cast(IDENTITY_SCHEMA)))
-    # Not materialised: the roll-up and the per-day actors each read the store once
-    # (10 M resolved rows would cost as much to write as to group).
     events = resolve_events(
         raw_events,
         users,
         groups,
         utc_offset_seconds=utc_offset_seconds,
-        since=scan_start,
+        since=since,
         properties=wanted,
     )
-    # The distinct (account, day, actor) rows that ``active_users`` reads; staged only
-    # when some kind reads the events at all.
-    reads_events = any(KINDS[s.kind].reads == "events" for s in specs)
-    actors = (
-        engine.stage("actors", daily_actors(events, engine.distinct_key))
-        if reads_events
-        else events
-    )
-    daily = daily_rollup(events, properties)
-    if previous is not None and scan_start is not None:
+    daily = engine.to_arrow(daily_rollup(events, properties))
+    if previous is not None and since is not None:
         kept = previous.daily.select(daily_schema(properties).names)
-        kept = kept.filter(pc.less(kept["day"], scan_start)).cast(daily_schema(properties))
-        daily = daily.union(engine.from_arrow("old_daily", keys.encode(kept)))
-    daily = engine.stage("daily", daily)
-    per_day = engine.stage(
-        "per_day", daily.group_by(["account_id", "day"]).aggregate(n=daily.n.sum())
-    )
+        kept = keys.encode(kept.filter(pc.less(kept["day"], since)))
+        daily = pa.concat_tables([daily, kept.cast(daily.schema)])
+    old_actors = keys.encode(previous.actors) if previous is not None else None
 
-    shared = _Shared(
-        engine,
-        today,
-        events,
-        actors,
-        daily,
-        per_day,
-        engine.from_arrow("seats", keys.encode(context.seats.cast(SEAT_SCHEMA))),
-        engine.from_arrow("accounts", keys.encode(context.accounts.cast(ACCOUNT_SCHEMA))),
-        _calendars(engine, daily, grains, cut, today),
-    )
-    kept_values = keys.encode(_kept_values(previous, specs, cut)) if since is not None else None
-    aggregated = [s for s in specs if KINDS[s.kind].aggregate is not None]
-    other = [s for s in specs if KINDS[s.kind].function is not None]
-    base = [s for s in other if KINDS[s.kind].reads != "series"]
-    derived = [s for s in other if KINDS[s.kind].reads == "series"]
-    # Each metric that is not a daily aggregate is materialised on its own (DuckDB runs one
-    # big UNION of them slower than the parts); the daily aggregates of a grain share one
-    # grouping. Then the parts are concatenated.
-    fresh = [
-        *(shared.aggregates(aggregated, g) for g in grains),
-        *(
-            engine.stage(f"m_{s.key}_{g}", shared.metric(s, g, None))
-            for s in base
-            for g in s.grains
-        ),
+    def words() -> dict[Names, _SortedWords]:
+        out = {}
+        for names in filters:
+            expr = actor_words(_named(events, names), engine.distinct_key, engine.day_bits)
+            table = engine.to_arrow(expr)
+            if old_actors is not None and since is not None:
+                old = _words_of(old_actors, names, since)
+                table = pa.concat_tables([table, old.cast(table.schema)])
+            out[names] = _merge_words(table)
+        return out
+
+    pending = background.submit(words) if background is not None else words()
+    return Reduced(daily, pending, keys, engine.actor_key)
+
+
+def _named(events: ir.Table, names: Names) -> ir.Table:
+    return events.filter(events.event.isin(list(names))) if names else events
+
+
+def _filter_key(names: Names) -> str:
+    return json.dumps(list(names), ensure_ascii=False)
+
+
+def _continues(
+    previous: Snapshot, properties: Sequence[str], filters: Sequence[Names], actor_key: str
+) -> bool:
+    """Whether ``previous`` holds what an incremental run of this catalogue reads: the
+    roll-up with every summed property, and words of every filter, keyed as this
+    engine keys them."""
+    if not set(daily_schema(properties).names) <= set(previous.daily.column_names):
+        return False
+    if not filters or not previous.daily.num_rows:
+        return True
+    metadata = previous.actors.schema.metadata or {}
+    if metadata.get(ACTOR_KEY) != actor_key.encode():
+        return False
+    stored = set(pc.unique(previous.actors["events"]).to_pylist())
+    return all(_filter_key(names) in stored for names in filters)
+
+
+def _words_of(actors: pa.Table, names: Names, since: date) -> pa.Table:
+    """The stored words of one filter, with the days from ``since`` on cleared."""
+    table = actors.filter(pc.equal(actors["events"], _filter_key(names))).drop_columns("events")
+    word, bit = divmod(day_number(since) - WORD_ORIGIN, WORD_DAYS)
+    words = table["word"].to_numpy()
+    bits = table["bits"].to_numpy()
+    kept = np.where(words < word, bits, np.where(words == word, bits & ((1 << bit) - 1), 0))
+    table = table.set_column(table.schema.get_field_index("bits"), "bits", pa.array(kept))
+    return table.filter(pa.array(kept != 0))
+
+
+@dataclass(frozen=True)
+class _SortedWords:
+    """Words sorted by account, actor and word, one row per (account, actor, word):
+    ``table`` and its columns as arrays, with ``pair`` numbering the (account, actor)
+    pairs from 0."""
+
+    table: pa.Table
+    account: np.ndarray
+    pair: np.ndarray
+    word: np.ndarray
+    bits: np.ndarray
+
+
+def _merge_words(table: pa.Table) -> _SortedWords:
+    """Sort the words and OR together rows of one (account, actor, word) (an incremental
+    run's new words and the stored ones of the same 63 days)."""
+    table = table.combine_chunks()
+    if not table.num_rows:
+        empty = np.zeros(0, np.int64)
+        return _SortedWords(table, empty, empty, empty, empty)
+    account = table["account_id"].to_numpy().astype(np.int64)
+    actor_column = table["actor"]
+    if pa.types.is_string(actor_column.type) or pa.types.is_large_string(actor_column.type):
+        actor = pc.dictionary_encode(actor_column).combine_chunks().indices.to_numpy()
+    else:
+        actor = actor_column.to_numpy()
+    word = table["word"].to_numpy().astype(np.int64)
+    order = np.lexsort((word, actor, account))
+    account, actor, word = account[order], actor[order], word[order]
+    bits = table["bits"].to_numpy()[order]
+    new_pair = np.r_[True, (account[1:] != account[:-1]) | (actor[1:] != actor[:-1])]
+    new_row = new_pair | np.r_[True, word[1:] != word[:-1]]
+    starts = np.flatnonzero(new_row)
+    if len(starts) < len(order):
+        bits = np.bitwise_or.reduceat(bits, starts)
+        order, account, word, new_pair = (
+            order[starts],
+            account[starts],
+            word[starts],
+            new_pair[starts],
+        )
+    table = table.take(pa.array(order))
+    table = table.set_column(table.schema.get_field_index("bits"), "bits", pa.array(bits))
+    return _SortedWords(table, account, np.cumsum(new_pair) - 1, word, bits)
+
+
+def _words_table(words: Mapping[Names, _SortedWords], keys: _Keys, actor_key: str) -> pa.Table:
+    """The words to keep for the next run, one filter after another."""
+    parts = [
+        keys.decode(w.table).add_column(
+            0, "events", pa.array([_filter_key(names)] * w.table.num_rows, pa.string())
+        )
+        for names, w in sorted(words.items())
     ]
-    parts = list(fresh)
-    if derived:
-        history = list(fresh)
-        if kept_values is not None:
-            history.append(engine.from_arrow("old_values", kept_values))
-        series = engine.stage("series", _union(history, engine))
-        parts += [shared.metric(s, g, series) for s in derived for g in s.grains]
-    if kept_values is not None:
-        parts.append(engine.from_arrow("kept_values", kept_values))
-    codes = _MetricCodes(sorted({s.key for s in specs}))
-    values = engine.to_arrow(codes.ordered(_union(parts, engine), engine))
-    rollup = engine.to_arrow(daily)  # in no order: its readers filter or read it whole
-    return Snapshot(values=codes.decode(values, keys), daily=keys.decode(rollup))
+    if not parts:
+        return no_actors(actor_key)
+    table = pa.concat_tables([p.cast(parts[0].schema) for p in parts])
+    return table.replace_schema_metadata({ACTOR_KEY: actor_key.encode()})
 
 
-class _MetricCodes:
-    """Metric keys and grains as small integers while sorting 2–3 M values, and as
-    dictionary-encoded columns afterwards (no string per row is ever built)."""
+def no_actors(actor_key: str = "text") -> pa.Table:
+    """An empty ``Snapshot.actors`` (a catalogue without active-users metrics)."""
+    table = pa.table(
+        {
+            "events": pa.array([], pa.string()),
+            "account_id": pa.array([], pa.string()),
+            "actor": pa.array([], pa.string()),
+            "word": pa.array([], pa.int32()),
+            "bits": pa.array([], pa.int64()),
+        }
+    )
+    return table.replace_schema_metadata({ACTOR_KEY: actor_key.encode()})
 
-    def __init__(self, metrics: Sequence[str]) -> None:
-        self.metrics = pa.array(metrics, pa.string())  # sorted: code order is key order
-        self.grains = pa.array(GRAINS, pa.string())
 
-    def ordered(self, values: ir.Table, engine: Engine) -> ir.Table:
-        """``values`` with integer ``metric``/``grain``, sorted by grain, account, metric
-        and period (how the value files keep them)."""
-        pairs = [(m, g) for m in self.metrics.to_pylist() for g in GRAINS]
-        table = pa.table(
-            {
-                "c_metric": pa.array([m for m, _ in pairs], pa.string()),
-                "c_grain": pa.array([g for _, g in pairs], pa.string()),
-                "metric_code": pa.array(
-                    [i for i in range(len(self.metrics)) for _ in GRAINS], pa.int32()
-                ),
-                "grain_code": pa.array([GRAINS.index(g) for _, g in pairs], pa.int8()),
-            }
+def evaluate(
+    specs: Sequence[MetricSpec], reduced: Reduced, context: Context, today: date
+) -> pa.Table:
+    """Every metric of ``specs`` from the roll-up and the words, block by block of
+    accounts: ``Snapshot.values``."""
+    daily, keys = reduced.daily, reduced.keys
+    metrics = pa.array(sorted({s.key for s in specs}), pa.string())
+    output = Output()
+    if not daily.num_rows or not specs:
+        return output.table(metrics, keys.ids)
+    first = pc.min(daily["day"]).as_py()
+    span = Span.covering(first, today)
+    account = daily["account_id"].to_numpy().astype(np.int64)
+    grains = [g for g in GRAINS if any(g in s.grains for s in specs)]
+    periods = {g: Periods.of(g, first, today, span) for g in grains}
+    day = day_numbers(daily["day"]) - span.origin
+    encoded = pc.dictionary_encode(daily["event"]).combine_chunks()
+    names = encoded.dictionary.to_pylist()
+    columns = {
+        c: daily[c].fill_null(0).to_numpy().astype(np.float64)
+        for c in daily.column_names
+        if c.startswith("prop_")
+    }
+    inside = day < span.days
+    rows = Rows(
+        account[inside],
+        day[inside],
+        encoded.indices.to_numpy()[inside],
+        daily["n"].to_numpy()[inside].astype(np.float64),
+        {c: v[inside] for c, v in columns.items()},
+        names,
+    )
+    present = np.flatnonzero(np.bincount(rows.account, minlength=len(keys.ids)))
+    holdings = _holdings(context, keys, span)
+    plan = _Plan(specs, metrics)
+    for lo in range(0, len(present), BLOCK):
+        codes = present[lo : lo + BLOCK]
+        block = _block(codes, len(keys.ids), rows, reduced, holdings, span)
+        first = {g: periods[g].first(block.first_day()) for g in grains}
+        for grain, (metric_codes, stacked) in plan.block(block, periods, first).items():
+            output.add(grain, metric_codes, codes, periods[grain], first[grain], stacked)
+    return output.table(metrics, keys.ids)
+
+
+class _Plan:
+    """The order in which metrics are computed — the roll-up's kinds of every grain, then
+    the actors' (whose words may still be on their way), then the kinds derived from
+    them — and the order in which they are output (by key)."""
+
+    def __init__(self, specs: Sequence[MetricSpec], metrics: pa.Array) -> None:
+        self.codes = {key: i for i, key in enumerate(metrics.to_pylist())}
+        stages = ("daily", "actors", "series")
+        self.specs = sorted(specs, key=lambda s: (stages.index(KINDS[s.kind].reads), s.key))
+
+    def block(
+        self, block: Block, periods: Mapping[Grain, Periods], first: Mapping[Grain, np.ndarray]
+    ) -> dict[Grain, tuple[np.ndarray, np.ndarray]]:
+        """Per grain: (metric codes, accounts × metrics × periods), NaN before each
+        account's ``first`` period (derived kinds see those as missing)."""
+        series: dict[Grain, dict[str, np.ndarray]] = {g: {} for g in periods}
+        frames = {g: Frame(block, p, series[g]) for g, p in periods.items()}
+        for spec in self.specs:
+            kind = KINDS[spec.kind]
+            for grain in spec.grains:
+                frame = frames[grain]
+                value = np.asarray(kind.function(frame, with_defaults(spec)), np.float64)
+                value = np.broadcast_to(value, frame.shape)
+                if kind.fill is not None:
+                    value = np.where(np.isnan(value), kind.fill, value)
+                outside = np.arange(frame.shape[1])[None, :] < first[grain][:, None]
+                series[grain][spec.key] = np.where(outside, np.nan, value)
+        out = {}
+        for grain, values in series.items():
+            if values:
+                keys = sorted(values)
+                stacked = np.stack([values[k] for k in keys], axis=1)
+                out[grain] = (np.array([self.codes[k] for k in keys], np.int32), stacked)
+        return out
+
+
+def _block(
+    codes: np.ndarray,
+    accounts: int,
+    rows: Rows,
+    reduced: Reduced,
+    holdings: _AllHoldings,
+    span: Span,
+) -> Block:
+    """The block of accounts ``codes`` (ascending account codes); its words are cut from
+    ``reduced`` when first needed."""
+    local = np.full(accounts, -1, np.int64)
+    local[codes] = np.arange(len(codes))
+    position = local[rows.account]
+    mine = rows.take(np.flatnonzero(position >= 0)) if (position < 0).any() else rows
+    mine = Rows(local[mine.account], mine.day, mine.event, mine.n, mine.sums, mine.names)
+    return Block(
+        len(codes),
+        span,
+        mine,
+        lambda: {names: _cut(w, codes, local) for names, w in reduced.words.items()},
+        holdings.of(local, len(codes)),
+    )
+
+
+def _cut(words: _SortedWords, codes: np.ndarray, local: np.ndarray) -> Words:
+    """The words of the accounts ``codes``, pairs numbered from 0 within the block."""
+    lo, hi = np.searchsorted(words.account, [codes[0], codes[-1] + 1])
+    account = local[words.account[lo:hi]]
+    keep = account >= 0
+    pair = words.pair[lo:hi][keep]
+    new_pair = np.r_[True, pair[1:] != pair[:-1]] if pair.size else np.zeros(0, bool)
+    return Words(
+        pair=np.cumsum(new_pair) - 1,
+        pair_account=account[keep][new_pair],
+        word=words.word[lo:hi][keep],
+        bits=words.bits[lo:hi][keep],
+    )
+
+
+@dataclass(frozen=True)
+class _AllHoldings:
+    """Tenure starts and seat lines of every account (codes, grid indices)."""
+
+    started_account: np.ndarray
+    started: np.ndarray
+    seat_account: np.ndarray
+    seat_start: np.ndarray
+    seat_end: np.ndarray
+    seat_quantity: np.ndarray
+
+    def of(self, local: np.ndarray, accounts: int) -> Holdings:
+        started = np.full(accounts, np.nan)
+        where = local[self.started_account]
+        started[where[where >= 0]] = self.started[where >= 0]
+        seat = local[self.seat_account]
+        mine = seat >= 0
+        return Holdings(
+            started=started,
+            seat_account=seat[mine],
+            seat_start=self.seat_start[mine],
+            seat_end=self.seat_end[mine],
+            seat_quantity=self.seat_quantity[mine],
         )
-        lookup = engine.from_arrow("metric_codes", table)
-        joined = values.join(
-            lookup, [values.metric == lookup.c_metric, values.grain == lookup.c_grain]
-        )
-        out = joined.select(
-            metric=joined.metric_code,
-            grain=joined.grain_code,
-            account_id=joined.account_id,
-            period=joined.period,
-            value=joined.value,
-        )
-        return out.order_by(["grain", "account_id", "metric", "period"])
 
-    def decode(self, values: pa.Table, keys: _Keys) -> pa.Table:
-        metric = pa.DictionaryArray.from_arrays(values["metric"].combine_chunks(), self.metrics)
-        grain = pa.DictionaryArray.from_arrays(values["grain"].combine_chunks(), self.grains)
-        return keys.decode(values.set_column(0, "metric", metric).set_column(1, "grain", grain))
+
+def _holdings(context: Context, keys: _Keys, span: Span) -> _AllHoldings:
+    accounts = keys.encode(context.accounts.cast(ACCOUNT_SCHEMA))
+    seats = keys.encode(context.seats.cast(SEAT_SCHEMA))
+    ends = seats["end_on"]
+    end = day_numbers(ends.fill_null(0)).astype(np.float64) - span.origin
+    end[~np.asarray(pc.is_valid(ends).to_numpy(zero_copy_only=False), bool)] = np.inf
+    return _AllHoldings(
+        started_account=accounts["account_id"].to_numpy().astype(np.int64),
+        started=(day_numbers(accounts["start_on"]) - span.origin).astype(np.float64),
+        seat_account=seats["account_id"].to_numpy().astype(np.int64),
+        seat_start=(day_numbers(seats["start_on"]) - span.origin).astype(np.float64),
+        seat_end=end,
+        seat_quantity=seats["quantity"].to_numpy().astype(np.float64),
+    )
 
 
 class _Keys:
@@ -268,139 +543,3 @@ def _wanted_properties(specs: Sequence[MetricSpec]) -> dict[str, list[str] | Non
         else:
             wanted[name] = None
     return wanted
-
-
-@dataclass(frozen=True)
-class _Shared:
-    engine: Engine
-    today: date
-    events: ir.Table
-    actors: ir.Table
-    daily: ir.Table
-    per_day: ir.Table
-    seats: ir.Table
-    accounts: ir.Table
-    calendars: Mapping[Grain, ir.Table]
-
-    def metric(self, spec: MetricSpec, grain: Grain, series: ir.Table | None) -> ir.Table:
-        """One metric at one grain, on the full calendar of the periods being computed."""
-        kind = KINDS[spec.kind]
-        calendar = self.calendars[grain]
-        if series is None:
-            series = _empty_values(self.engine)
-        inputs = Inputs(
-            grain=grain,
-            today=self.today,
-            calendar=calendar,
-            events=self.events,
-            actors=self.actors,
-            daily=self.daily,
-            per_day=self.per_day,
-            series=series.filter(series.grain == grain),
-            seats=self.seats,
-            accounts=self.accounts,
-        )
-        assert kind.function is not None  # daily aggregates go through ``aggregates``
-        out = kind.function(inputs, with_defaults(spec))
-        out = out.rename(v_account="account_id", v_period="period")
-        joined = calendar.left_join(
-            out, [calendar.account_id == out.v_account, calendar.period == out.v_period]
-        )
-        value = joined.value if kind.fill is None else joined.value.fill_null(kind.fill)
-        return joined.select(
-            metric=ibis.literal(spec.key, "string"),
-            grain=ibis.literal(grain, "string"),
-            account_id=joined.account_id,
-            period=joined.period,
-            value=value.cast("float64"),
-        )
-
-    def aggregates(self, specs: Sequence[MetricSpec], grain: Grain) -> ir.Table:
-        """Every daily-aggregate metric of ``grain`` from one grouping of the roll-up, on
-        the grain's calendar, as metric values (one staged table per grain)."""
-        specs = [s for s in specs if grain in s.grains]
-        if not specs:
-            return _empty_values(self.engine)
-        daily = self.daily.mutate(period=truncate(self.daily.day, grain))
-        columns = {
-            f"v{i}": _aggregate_of(s)(daily, with_defaults(s)).cast("float64")
-            for i, s in enumerate(specs)
-        }
-        wide = daily.group_by(["account_id", "period"]).aggregate(**columns)
-        wide = wide.rename(v_account="account_id", v_period="period")
-        calendar = self.calendars[grain]
-        joined = calendar.left_join(
-            wide, [calendar.account_id == wide.v_account, calendar.period == wide.v_period]
-        )
-        staged = self.engine.stage(
-            f"aggregates_{grain}", joined.select("account_id", "period", *columns)
-        )
-        parts = []
-        for i, spec in enumerate(specs):
-            fill = KINDS[spec.kind].fill
-            value = staged[f"v{i}"]
-            parts.append(
-                staged.select(
-                    metric=ibis.literal(spec.key, "string"),
-                    grain=ibis.literal(grain, "string"),
-                    account_id=staged.account_id,
-                    period=staged.period,
-                    value=value if fill is None else value.fill_null(fill),
-                )
-            )
-        return _union(parts, self.engine)
-
-
-def _aggregate_of(spec: MetricSpec) -> AggregateFunction:
-    aggregate = KINDS[spec.kind].aggregate
-    assert aggregate is not None
-    return aggregate
-
-
-def _calendars(
-    engine: Engine, daily: ir.Table, grains: Sequence[Grain], cut: Mapping[Grain, date], today: date
-) -> dict[Grain, ir.Table]:
-    """Per grain, the account × period rows to compute (from each account's first active
-    period, and no earlier than the grain's cutoff)."""
-    earliest = engine.to_arrow(daily.aggregate(first=daily.day.min()))["first"][0].as_py()
-    out: dict[Grain, ir.Table] = {}
-    for grain in grains:
-        first = max(d for d in (earliest, cut.get(grain)) if d is not None) if earliest else today
-        table = engine.from_arrow(f"periods_{grain}", period_rows(first, today, grain))
-        out[grain] = engine.stage(f"calendar_{grain}", calendar(daily, table, grain))
-    return out
-
-
-def _kept_values(
-    previous: Snapshot | None, specs: Sequence[MetricSpec], cut: Mapping[Grain, date]
-) -> pa.Table:
-    """Previous values of the catalogue's metrics in periods before each grain's cutoff."""
-    if previous is None:
-        return VALUE_SCHEMA.empty_table()
-    values = previous.values.cast(VALUE_SCHEMA)
-    keep = pc.is_in(values["metric"], pa.array([s.key for s in specs], pa.string()))
-    by_grain = None
-    for grain, cutoff in cut.items():
-        mask = pc.and_(pc.equal(values["grain"], grain), pc.less(values["period"], cutoff))
-        by_grain = mask if by_grain is None else pc.or_(by_grain, mask)
-    if by_grain is None:
-        return VALUE_SCHEMA.empty_table()
-    return values.filter(pc.and_(keep, by_grain))
-
-
-def _union(tables: Sequence[ir.Table], engine: Engine) -> ir.Table:
-    if not tables:
-        return _empty_values(engine)
-    result = tables[0]
-    for table in tables[1:]:
-        result = result.union(table)
-    return result
-
-
-_INTERNAL_VALUES = VALUE_SCHEMA.set(
-    VALUE_SCHEMA.get_field_index("account_id"), pa.field("account_id", pa.int32())
-)
-
-
-def _empty_values(engine: Engine) -> ir.Table:
-    return engine.from_arrow("no_values", _INTERNAL_VALUES.empty_table())

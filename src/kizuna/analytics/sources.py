@@ -1,8 +1,10 @@
-"""The tables every metric reads, built from the raw event store and small context tables.
+"""The engine's half of the metric pipeline, and the tables it exchanges.
 
-Inputs come from outside (the usage service reads SQL and hands over Arrow tables; the
-store's Parquet files are read by the engine). Nothing here executes: it returns Ibis
-expressions.
+The raw events are resolved to accounts, actors, names and local days, then reduced to
+the daily roll-up and the actors' activity words: Ibis expressions, which ``snapshot``
+runs on DuckDB or Spark. Context tables come from outside (the usage service reads SQL
+and hands over Arrow tables; the store's Parquet files are read by the engine). Nothing
+here executes.
 
 Days are calendar days in the reporting time zone, applied as a fixed UTC offset (the
 zone's offset today: Asia/Tokyo has no daylight saving). Weeks start on Monday (ISO).
@@ -64,6 +66,10 @@ SEAT_SCHEMA = pa.schema(
         ("quantity", pa.int64()),
     ]
 )
+# Actor activity words: bit ``i`` of word ``w`` is day ``WORD_ORIGIN_DAY + 63·w + i``.
+WORD_DAYS = 63
+WORD_ORIGIN_DAY = date(1970, 1, 5)  # a Monday, so that a word is nine whole ISO weeks
+WORD_ORIGIN = 4  # its day number (days since 1970-01-01)
 DAILY_SCHEMA = pa.schema(
     [("account_id", pa.string()), ("day", pa.date32()), ("event", pa.string()), ("n", pa.int64())]
 )
@@ -103,13 +109,6 @@ def periods(first: date, today: date, grain: Grain) -> list[date]:
         out.append(current)
         current = period_last_day(current, grain) + timedelta(days=1)
     return out
-
-
-def truncate(day: ir.DateValue, grain: Grain) -> ir.DateValue:
-    """``day``'s period start as an expression (weeks: ISO, starting Monday)."""
-    if grain == "day":
-        return day
-    return day.truncate("W" if grain == "week" else "M")
 
 
 def property_column(name: str) -> str:
@@ -160,7 +159,8 @@ def resolve_events(
     for name, only in sorted((properties or {}).items()):
         value = json[name].try_cast("float64")
         if only is not None:
-            value = ibis.ifelse(named.isin(list(only)), value, ibis.null("float64"))
+            chosen = _named_one_of(joined.type, joined.event, only)
+            value = ibis.ifelse(chosen, value, ibis.null("float64"))
         extracted[property_column(name)] = value
     # Filtered on the raw columns (a page or screen always has a name): a pass that does
     # not read ``event`` (the per-day actors) never builds the names.
@@ -175,6 +175,19 @@ def resolve_events(
         day=kept.day,
         **extracted,
     )
+
+
+def _named_one_of(
+    kind: ir.StringValue, event: ir.StringValue, names: Sequence[str]
+) -> ir.BooleanValue:
+    """Whether an event's name (see ``resolve_events``) is one of ``names``, tested on the
+    raw columns: building the name of every event only to compare it costs more."""
+    chosen = (kind == "track") & event.isin(list(names))
+    for prefix in ("page", "screen"):
+        rest = [n[len(prefix) + 1 :] for n in names if n.startswith(prefix + ":")]
+        if rest:
+            chosen |= (kind == prefix) & event.fill_null("").isin(rest)
+    return chosen
 
 
 def daily_rollup(events: ir.Table, properties: Sequence[str] = ()) -> ir.Table:
@@ -195,32 +208,24 @@ def daily_schema(properties: Sequence[str] = ()) -> pa.Schema:
     )
 
 
-def daily_actors(events: ir.Table, key: Callable[[ir.StringValue], ir.Value]) -> ir.Table:
-    """Who was active on which day: the distinct ``account_id``, ``day``, ``actor`` of the
-    resolved events, the actor as ``key(actor)`` (an engine may count distinct values of a
-    cheaper stand-in, see ``connect.Engine.distinct_key``). Distinct users per week or
-    month are counted from these (about half as many rows as events), once per grain."""
-    return events.select("account_id", "day", actor=key(events.actor)).distinct()
-
-
-def period_rows(first: date, today: date, grain: Grain) -> pa.Table:
-    """Every period of ``grain`` from ``first``'s to today's: ``period``, ``period_end``
-    (the period's last day, or today for the current period)."""
-    starts = periods(first, today, grain)
-    return pa.table(
-        {
-            "period": pa.array(starts, pa.date32()),
-            "period_end": pa.array(
-                [min(period_last_day(s, grain), today) for s in starts], pa.date32()
-            ),
-        }
+def actor_words(
+    events: ir.Table,
+    key: Callable[[ir.StringValue], ir.Value],
+    bits: Callable[[ir.IntegerValue], ir.Scalar],
+) -> ir.Table:
+    """Who was active on which days, compactly: per account, actor and 63-day word (nine
+    ISO weeks from ``WORD_ORIGIN_DAY``, a Monday), the active days as bits (``bits``: the
+    engine's OR of ``1 << day``, see ``connect.Engine.day_bits``). A distinct over
+    (account, day, actor) has about half as many groups as there are events; this has a
+    fifteenth of that, and weeks never straddle two words. The actor is ``key(actor)``
+    (an engine may use a cheaper stand-in, see ``connect.Engine.distinct_key``); events
+    without any actor id are left out."""
+    known = events.filter(events.actor.notnull())
+    days = known.day.delta(ibis.date(WORD_ORIGIN_DAY), unit="day")
+    words = known.select(
+        "account_id",
+        actor=key(known.actor),
+        word=(days // WORD_DAYS).cast("int32"),
+        bit=(days % WORD_DAYS).cast("int64"),
     )
-
-
-def calendar(daily: ir.Table, period_table: ir.Table, grain: Grain) -> ir.Table:
-    """One row per account and period: from the account's first active period (in
-    ``daily``) through the periods of ``period_table``: account_id, period, period_end."""
-    firsts = daily.group_by("account_id").aggregate(first=daily.day.min())
-    firsts = firsts.mutate(first_period=truncate(firsts.first, grain))
-    joined = firsts.join(period_table, period_table.period >= firsts.first_period)
-    return joined.select("account_id", "period", "period_end")
+    return words.group_by(["account_id", "actor", "word"]).aggregate(bits=bits(words.bit))

@@ -12,6 +12,7 @@ import hashlib
 import json
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from kizuna.analytics.connect import EngineName, connect
 from kizuna.analytics.metrics import MetricSpec, references
-from kizuna.analytics.snapshot import Context, Snapshot, compute
+from kizuna.analytics.snapshot import Context, Snapshot, evaluate, reduce
 from kizuna.analytics.sources import EVENT_COLUMNS, EVENT_SCHEMA, GRAINS, Grain, period_start
 from kizuna.auth.actor import Actor
 from kizuna.auth.permissions import Permission
@@ -120,25 +121,37 @@ def _since(dirty: date | None, computed_today: date | None, options: Options) ->
 def execute(plan: Plan, options: Options) -> Snapshot:
     """Run the engine over the store and replace the value files."""
     store, values = EventStore.under(options.data_dir), ValueStore.under(options.data_dir)
-    previous = Snapshot(*values.read_all()) if plan.since is not None else None
-    with store.reading(), connect(options.engine, spark_master=options.spark_master) as engine:
+    previous = values.previous() if plan.since is not None else None
+    with (
+        store.reading(),
+        connect(options.engine, spark_master=options.spark_master) as engine,
+        ThreadPoolExecutor(1) as background,
+        values.replacing() as writing,
+    ):
         files = store.files(_months_from(store, plan.since))
         if files:
             raw = engine.read_parquet("events", files, EVENT_COLUMNS)
         else:
             raw = engine.from_arrow("events", EVENT_SCHEMA.empty_table())
-        snapshot = compute(
+        # The engine computes the activity words in the background while the roll-up is
+        # written and its metrics computed.
+        reduced = reduce(
             engine,
             plan.specs,
             raw,
             plan.context,
-            today=plan.today,
             utc_offset_seconds=plan.utc_offset_seconds,
             since=plan.since,
             previous=previous,
+            background=background,
         )
-    values.write(snapshot.values, snapshot.daily)
-    return snapshot
+        daily = reduced.daily_table()
+        writing.daily(daily)
+        computed = evaluate(plan.specs, reduced, plan.context, plan.today)
+        actors = reduced.actors_table()
+        writing.actors(actors)
+        writing.values(computed)
+    return Snapshot(computed, daily, actors)
 
 
 def _months_from(store: EventStore, since: date | None) -> list[str] | None:

@@ -1,36 +1,33 @@
-"""The metric kinds: a registry of pure functions from tables to a table, by name.
+"""The metric kinds: a registry of pure functions, by name, from a ``grid.Frame`` (one
+grain of a block of accounts) to values per account and period.
 
 A kind is registered with :func:`metric_kind` and says what it reads:
 
-- ``events``: the resolved raw events of the periods being computed (see
-  ``sources.resolve_events``) — for what needs more than counts (distinct users, sums of
-  a property);
-- ``daily``: the per-account-day-event roll-up of the whole history (``sources.daily_rollup``:
-  counts and the sums of the properties that ``sum`` metrics name) plus the calendar —
-  counts, sums, active days, breadth, recency, tenure-scaled rates;
-- ``series``: other metrics' values (derived kinds: ratio, % change, per seat).
+- ``daily``: the per-account-day-event roll-up (``sources.daily_rollup``: counts and the
+  sums of the properties that ``sum`` metrics name) — counts, sums, active days, breadth,
+  recency, tenure-scaled rates;
+- ``actors``: the actors' activity words (``sources.actor_words``) — distinct users;
+- ``series``: other metrics' values of the same grain (derived kinds: ratio, % change,
+  per seat).
 
-Every function returns ``account_id``, ``period``, ``value`` (float64) for the periods of
-the calendar it is given; the engine fills periods without a row with the kind's
-``fill`` (0 for counts, null otherwise). Kinds that are a single aggregate of the daily
-roll-up per account and period register with :func:`period_aggregate` instead: they give
-the aggregate only, and the engine computes all such metrics of a grain in one pass.
-A definition's parameters are checked by :func:`check_params`, which names the
-parameter at fault.
+Every function returns a float64 array, accounts × periods, NaN for "no value"; the
+engine replaces NaN with the kind's ``fill`` (0 for counts, none otherwise) and keeps the
+periods from each account's first event on. A definition's parameters are checked by
+:func:`check_params`, which names the parameter at fault.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any, Literal
 
-import ibis.expr.types as ir
+import numpy as np
 
+from kizuna.analytics.grid import Frame
 from kizuna.analytics.sources import GRAINS, Grain
 
-Reads = Literal["events", "daily", "series"]
+Reads = Literal["daily", "actors", "series"]
 
 
 @dataclass(frozen=True)
@@ -44,33 +41,6 @@ class MetricSpec:
 
 
 @dataclass(frozen=True)
-class Inputs:
-    """What a kind function may read for one grain.
-
-    ``calendar``: account_id, period, period_end (the periods to compute).
-    ``events``: account_id, actor, event, day, and ``sources.property_column(name)`` per
-    property a ``sum`` metric names (days of those periods). ``actors``: the distinct
-    account_id, day, actor of ``events`` (``sources.daily_actors``).
-    ``daily``: account_id, day, event, n (all history). ``per_day``: account_id, day, n
-    (``daily`` summed over events). ``series``: metric, account_id,
-    period, value of the grain (all history, base metrics). ``seats``: account_id,
-    start_on, end_on (exclusive, null = open), quantity. ``accounts``: account_id,
-    start_on (tenure start).
-    """
-
-    grain: Grain
-    today: date
-    calendar: ir.Table
-    events: ir.Table
-    actors: ir.Table
-    daily: ir.Table
-    per_day: ir.Table
-    series: ir.Table
-    seats: ir.Table
-    accounts: ir.Table
-
-
-@dataclass(frozen=True)
 class Param:
     """A parameter of a kind: ``type`` is str, int, list (of str) or metric (another key)."""
 
@@ -80,26 +50,20 @@ class Param:
     minimum: int | None = None
 
 
-KindFunction = Callable[[Inputs, Mapping[str, Any]], ir.Table]
-# (the daily roll-up with a ``period`` column, the parameters) → an aggregate expression
-AggregateFunction = Callable[[ir.Table, Mapping[str, Any]], ir.Scalar]
+KindFunction = Callable[[Frame, Mapping[str, Any]], np.ndarray]
 
 
 @dataclass(frozen=True)
 class MetricKind:
-    """A kind is either a ``function`` (any tables in, a table out) or an ``aggregate`` of
-    the daily roll-up grouped by account and period."""
-
     name: str
     reads: Reads
     fill: float | None
     params: Mapping[str, Param]
-    function: KindFunction | None = None
-    aggregate: AggregateFunction | None = None
+    function: KindFunction
 
     @property
     def description(self) -> str:
-        return ((self.function or self.aggregate).__doc__ or "").strip()
+        return (self.function.__doc__ or "").strip()
 
 
 KINDS: dict[str, MetricKind] = {}
@@ -113,24 +77,8 @@ def metric_kind(
     def register(function: KindFunction) -> KindFunction:
         if name in KINDS:
             raise ValueError(f"metric kind {name!r} registered twice")
-        KINDS[name] = MetricKind(name, reads, fill, dict(params or {}), function=function)
+        KINDS[name] = MetricKind(name, reads, fill, dict(params or {}), function)
         return function
-
-    return register
-
-
-def period_aggregate(
-    name: str, *, fill: float | None, params: Mapping[str, Param] | None = None
-) -> Callable[[AggregateFunction], AggregateFunction]:
-    """Register the decorated aggregate as the metric kind ``name``, read from the daily
-    roll-up per account and period (a filter goes into the aggregate's ``where``, so
-    several metrics share one grouping)."""
-
-    def register(aggregate: AggregateFunction) -> AggregateFunction:
-        if name in KINDS:
-            raise ValueError(f"metric kind {name!r} registered twice")
-        KINDS[name] = MetricKind(name, "daily", fill, dict(params or {}), aggregate=aggregate)
-        return aggregate
 
     return register
 
@@ -234,8 +182,6 @@ from kizuna.analytics.metrics import activity, derived  # noqa: E402
 
 __all__ = [
     "KINDS",
-    "AggregateFunction",
-    "Inputs",
     "MetricKind",
     "MetricSpec",
     "Param",
@@ -244,7 +190,6 @@ __all__ = [
     "check_params",
     "derived",
     "metric_kind",
-    "period_aggregate",
     "references",
     "with_defaults",
 ]
