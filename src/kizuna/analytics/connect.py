@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from typing import Any, Literal
 
 import ibis
+import ibis.backends.duckdb  # loaded with this module rather than by the first computation
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pyarrow as pa
