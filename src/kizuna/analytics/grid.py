@@ -16,7 +16,7 @@ of the block and one column per period (``Frame``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -37,6 +37,7 @@ from kizuna.analytics.sources import (
 
 EPOCH = date(1970, 1, 1)
 BLOCK = 2048  # accounts per block
+KEEP_BYTES = 64 << 20  # event bit sets kept for the next grain up to this size
 
 Names = tuple[str, ...]  # an event filter: the names, sorted; () = every event
 
@@ -211,31 +212,38 @@ class Block:
 
         return self._cached(("first",), build)
 
-    def event_bits(self, names: Names) -> np.ndarray:
+    def event_bits(self, names: Names) -> Iterator[np.ndarray]:
         """Which events (of the named ones) each account used each day, as bit sets of 32
-        events per layer: uint32, layers × accounts × days."""
-
-        def build() -> np.ndarray:
-            mask = self.rows.of(names)
-            rows = self.rows if mask is None else self.rows.take(np.flatnonzero(mask))
-            used = np.flatnonzero(np.bincount(rows.event, minlength=len(self.rows.names)))
-            lookup = np.zeros(len(self.rows.names), np.int64)
-            lookup[used] = np.arange(len(used))
-            local = lookup[rows.event]
-            cells = rows.account * self.span.days + rows.day
-            layers = np.zeros(((len(used) + 31) // 32, self.accounts, self.span.days), np.uint32)
-            for layer in range(len(layers)):
-                chosen = (local // 32) == layer
-                # Each (account, day, event) is one roll-up row, so the sum of distinct
-                # powers of two is their OR; below 2^32 it is exact in float64.
-                weights = np.ldexp(1.0, (local[chosen] % 32).astype(np.int32))
-                flat = np.bincount(
-                    cells[chosen], weights=weights, minlength=self.accounts * self.span.days
-                )
-                layers[layer] = flat.reshape(self.accounts, self.span.days)
-            return layers
-
-        return self._cached(("bits", names), build)
+        events at a time (uint32, accounts × days). Kept for the other grains when they
+        are few; with thousands of event names (pages) they are rebuilt instead."""
+        key = ("bits", names)
+        if key in self._cache:
+            yield from self._cache[key]
+            return
+        mask = self.rows.of(names)
+        rows = self.rows if mask is None else self.rows.take(np.flatnonzero(mask))
+        used = np.flatnonzero(np.bincount(rows.event, minlength=len(self.rows.names)))
+        lookup = np.zeros(len(self.rows.names), np.int64)
+        lookup[used] = np.arange(len(used))
+        local = lookup[rows.event]
+        cells = rows.account * self.span.days + rows.day
+        count = (len(used) + 31) // 32
+        keep = count * self.accounts * self.span.days * 4 <= KEEP_BYTES
+        layers = []
+        for layer in range(count):
+            chosen = (local // 32) == layer
+            # Each (account, day, event) is one roll-up row, so the sum of distinct powers
+            # of two is their OR; below 2^32 it is exact in float64.
+            weights = np.ldexp(1.0, (local[chosen] % 32).astype(np.int32))
+            flat = np.bincount(
+                cells[chosen], weights=weights, minlength=self.accounts * self.span.days
+            )
+            bits = flat.astype(np.uint32).reshape(self.accounts, self.span.days)
+            if keep:
+                layers.append(bits)
+            yield bits
+        if keep:
+            self._cache[key] = np.stack(layers) if layers else np.zeros((0, 0, 0), np.uint32)
 
     def active_users(self, names: Names, periods: Periods) -> np.ndarray:
         """Distinct actors (of the named events) per account and period."""
