@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 import usage_data as d
@@ -121,6 +123,49 @@ def test_incremental_equals_full() -> None:
         )
     assert d.as_dict(later.values) == d.as_dict(full.values)
     assert sorted(later.daily.to_pylist(), key=str) == sorted(full.daily.to_pylist(), key=str)
+    assert later.actors.to_pylist() == full.actors.to_pylist()
+
+
+def test_words_keyed_by_another_engine_make_a_full_run() -> None:
+    """Stored activity words whose actors are keyed as Spark keys them (the ids) cannot
+    be continued on DuckDB (hashes): the run starts from the events, with the same
+    result as a full one."""
+    cut = datetime(2026, 1, 20, 15, tzinfo=d.jst(date(2026, 1, 1), 9).tzinfo)
+    with connect("duckdb") as engine:
+        first = compute(
+            engine,
+            d.CATALOGUE,
+            engine.from_arrow("raw1", d.events_table(until=cut)),
+            d.context(),
+            today=date(2026, 1, 20),
+            utc_offset_seconds=d.JST,
+        )
+        ids = pc.binary_join_element_wise("user-", first.actors["actor"].cast(pa.string()), "")
+        actors = first.actors.set_column(2, "actor", ids)
+        spark_like = snapshot.Snapshot(
+            first.values,
+            first.daily,
+            actors.replace_schema_metadata({b"kizuna.actor_key": b"text"}),
+        )
+        later = compute(
+            engine,
+            d.CATALOGUE,
+            engine.from_arrow("raw2", d.events_table()),
+            d.context(),
+            today=d.TODAY,
+            utc_offset_seconds=d.JST,
+            since=date(2026, 1, 20),
+            previous=spark_like,
+        )
+        full = compute(
+            engine,
+            d.CATALOGUE,
+            engine.from_arrow("raw3", d.events_table()),
+            d.context(),
+            today=d.TODAY,
+            utc_offset_seconds=d.JST,
+        )
+    assert d.as_dict(later.values) == d.as_dict(full.values)
     assert later.actors.to_pylist() == full.actors.to_pylist()
 
 
