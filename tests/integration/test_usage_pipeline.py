@@ -27,6 +27,15 @@ from kizuna.usage.store import COMPACT_AFTER, EventStore, new_connection
 from kizuna.usage.values import ValueStore
 
 SYSTEM = Actor.system("test")
+# A valid CSV row of the bulk import (columns as Segment names them).
+GOOD_ROW = {
+    "messageId": "m1",
+    "type": "track",
+    "event": "Login",
+    "userId": "u1",
+    "timestamp": "2026-03-02T01:00:00Z",
+    "properties": "{}",
+}
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 10:00 JST
 
 
@@ -70,15 +79,7 @@ def test_bad_rows_are_reported_by_row_and_nothing_is_written(
     session: Session, tmp_path: Path
 ) -> None:
     store = EventStore(tmp_path / "events")
-    good = {
-        "messageId": "m1",
-        "type": "track",
-        "event": "Login",
-        "userId": "u1",
-        "timestamp": "2026-03-02T01:00:00Z",
-        "properties": "{}",
-        "groupId": "g-new",
-    }
+    good = {**GOOD_ROW, "groupId": "g-new"}
     rows = [
         good,
         {**good, "messageId": "m2", "event": ""},
@@ -107,14 +108,7 @@ def test_a_bad_row_rejects_the_file_even_when_its_event_is_already_stored(
     """Checks and writing share one pass; duplicates are checked too, and a rejected
     file leaves neither files nor staging behind."""
     store = EventStore(tmp_path / "events")
-    good = {
-        "messageId": "m1",
-        "type": "track",
-        "event": "Login",
-        "userId": "u1",
-        "timestamp": "2026-03-02T01:00:00Z",
-        "properties": "{}",
-    }
+    good = GOOD_ROW
     first = importer.import_events(session, SYSTEM, store, _write_csv(tmp_path / "a.csv", [good]))
     assert first.stored == 1
     rows = [{**good, "properties": "not json"}, {**good, "messageId": "m2"}]

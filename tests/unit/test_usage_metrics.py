@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -10,21 +11,26 @@ import pytest
 
 import usage_data as d
 from kizuna.analytics import grid, snapshot
-from kizuna.analytics.connect import connect
+from kizuna.analytics.connect import Engine, connect
 from kizuna.analytics.metrics import MetricSpec, check_params
-from kizuna.analytics.snapshot import compute
+from kizuna.analytics.snapshot import Snapshot, compute
 
 W = "week"
+CUT = datetime(2026, 1, 20, 15, tzinfo=d.jst(date(2026, 1, 1), 9).tzinfo)
+
+
+def run(engine: Engine, events: pa.Table, today: date = d.TODAY, **kwargs: Any) -> Snapshot:
+    """The fixture catalogue over ``events`` in Tokyo time."""
+    raw = engine.from_arrow("raw", events)
+    return compute(
+        engine, d.CATALOGUE, raw, d.context(), today=today, utc_offset_seconds=d.JST, **kwargs
+    )
 
 
 @pytest.fixture(scope="module")
 def values() -> dict[tuple[str, str, str, date], float | None]:
     with connect("duckdb") as engine:
-        raw = engine.from_arrow("raw", d.events_table())
-        snapshot = compute(
-            engine, d.CATALOGUE, raw, d.context(), today=d.TODAY, utc_offset_seconds=d.JST
-        )
-    return d.as_dict(snapshot.values)
+        return d.as_dict(run(engine, d.events_table()).values)
 
 
 def series(values: dict, metric: str, grain: str, account: str) -> dict[date, float | None]:
@@ -93,34 +99,10 @@ def test_periods_start_at_the_accounts_first_event(values: dict) -> None:
 
 def test_incremental_equals_full() -> None:
     """Compute up to Jan 20, add the later events, recompute from what changed."""
-    cut = datetime(2026, 1, 20, 15, tzinfo=d.jst(date(2026, 1, 1), 9).tzinfo)
     with connect("duckdb") as engine:
-        first = compute(
-            engine,
-            d.CATALOGUE,
-            engine.from_arrow("raw1", d.events_table(until=cut)),
-            d.context(),
-            today=date(2026, 1, 20),
-            utc_offset_seconds=d.JST,
-        )
-        later = compute(
-            engine,
-            d.CATALOGUE,
-            engine.from_arrow("raw2", d.events_table()),
-            d.context(),
-            today=d.TODAY,
-            utc_offset_seconds=d.JST,
-            since=date(2026, 1, 20),
-            previous=first,
-        )
-        full = compute(
-            engine,
-            d.CATALOGUE,
-            engine.from_arrow("raw3", d.events_table()),
-            d.context(),
-            today=d.TODAY,
-            utc_offset_seconds=d.JST,
-        )
+        first = run(engine, d.events_table(until=CUT), today=date(2026, 1, 20))
+        later = run(engine, d.events_table(), since=date(2026, 1, 20), previous=first)
+        full = run(engine, d.events_table())
     assert d.as_dict(later.values) == d.as_dict(full.values)
     assert sorted(later.daily.to_pylist(), key=str) == sorted(full.daily.to_pylist(), key=str)
     assert later.actors.to_pylist() == full.actors.to_pylist()
@@ -130,41 +112,17 @@ def test_words_keyed_by_another_engine_make_a_full_run() -> None:
     """Stored activity words whose actors are keyed as Spark keys them (the ids) cannot
     be continued on DuckDB (hashes): the run starts from the events, with the same
     result as a full one."""
-    cut = datetime(2026, 1, 20, 15, tzinfo=d.jst(date(2026, 1, 1), 9).tzinfo)
     with connect("duckdb") as engine:
-        first = compute(
-            engine,
-            d.CATALOGUE,
-            engine.from_arrow("raw1", d.events_table(until=cut)),
-            d.context(),
-            today=date(2026, 1, 20),
-            utc_offset_seconds=d.JST,
-        )
+        first = run(engine, d.events_table(until=CUT), today=date(2026, 1, 20))
         ids = pc.binary_join_element_wise("user-", first.actors["actor"].cast(pa.string()), "")
         actors = first.actors.set_column(2, "actor", ids)
-        spark_like = snapshot.Snapshot(
+        spark_like = Snapshot(
             first.values,
             first.daily,
             actors.replace_schema_metadata({b"kizuna.actor_key": b"text"}),
         )
-        later = compute(
-            engine,
-            d.CATALOGUE,
-            engine.from_arrow("raw2", d.events_table()),
-            d.context(),
-            today=d.TODAY,
-            utc_offset_seconds=d.JST,
-            since=date(2026, 1, 20),
-            previous=spark_like,
-        )
-        full = compute(
-            engine,
-            d.CATALOGUE,
-            engine.from_arrow("raw3", d.events_table()),
-            d.context(),
-            today=d.TODAY,
-            utc_offset_seconds=d.JST,
-        )
+        later = run(engine, d.events_table(), since=date(2026, 1, 20), previous=spark_like)
+        full = run(engine, d.events_table())
     assert d.as_dict(later.values) == d.as_dict(full.values)
     assert later.actors.to_pylist() == full.actors.to_pylist()
 
@@ -177,10 +135,7 @@ def test_accounts_in_blocks_give_the_same_values(
     monkeypatch.setattr(snapshot, "BLOCK", 1)
     monkeypatch.setattr(grid, "KEEP_BYTES", 0)
     with connect("duckdb") as engine:
-        raw = engine.from_arrow("raw", d.events_table())
-        one_by_one = compute(
-            engine, d.CATALOGUE, raw, d.context(), today=d.TODAY, utc_offset_seconds=d.JST
-        )
+        one_by_one = run(engine, d.events_table())
     assert d.as_dict(one_by_one.values) == values
 
 
@@ -192,12 +147,7 @@ def test_an_event_without_ids_is_no_user_and_later_days_count_for_their_week() -
         ("x2", "track", "Login", "uB1", None, "gB", d.jst(date(2026, 2, 6), 10), "{}"),
     ]
     with connect("duckdb") as engine:
-        raw = engine.from_arrow("raw", d.events_table(extra=extra))
-        got = d.as_dict(
-            compute(
-                engine, d.CATALOGUE, raw, d.context(), today=d.TODAY, utc_offset_seconds=d.JST
-            ).values
-        )
+        got = d.as_dict(run(engine, d.events_table(extra=extra)).values)
     week, month = date(2026, 2, 2), date(2026, 2, 1)
     assert got[("events", "day", d.B, date(2026, 2, 3))] == 2
     assert got[("active_users", "day", d.B, date(2026, 2, 3))] == 1

@@ -69,7 +69,7 @@ SEAT_SCHEMA = pa.schema(
 # Actor activity words: bit ``i`` of word ``w`` is day ``WORD_ORIGIN_DAY + 63·w + i``.
 WORD_DAYS = 63
 WORD_ORIGIN_DAY = date(1970, 1, 5)  # a Monday, so that a word is nine whole ISO weeks
-WORD_ORIGIN = 4  # its day number (days since 1970-01-01)
+WORD_ORIGIN = (WORD_ORIGIN_DAY - date(1970, 1, 1)).days  # its day number
 DAILY_SCHEMA = pa.schema(
     [("account_id", pa.string()), ("day", pa.date32()), ("event", pa.string()), ("n", pa.int64())]
 )
