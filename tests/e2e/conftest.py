@@ -39,6 +39,7 @@ CHROMIUM_ARGS = [
 class LiveServer:
     url: str
     database: Database
+    data_dir: Path
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +66,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         if time.monotonic() > deadline:
             raise RuntimeError("live server did not start")
         time.sleep(0.05)
-    yield LiveServer(f"http://127.0.0.1:{port}", database)
+    yield LiveServer(f"http://127.0.0.1:{port}", database, settings.data_dir)
     server.should_exit = True
     thread.join(timeout=10)
     database.engine.dispose()
